@@ -1,0 +1,1 @@
+//! zk-sync core.

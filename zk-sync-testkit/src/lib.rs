@@ -1,0 +1,1 @@
+//! Real ZooKeeper servers and fault injection for tests.
