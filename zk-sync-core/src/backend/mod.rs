@@ -1,0 +1,90 @@
+//! The narrow interface between the recipes and a ZooKeeper wire client.
+//!
+//! One [`Backend`] is one ZooKeeper session. Its request methods **send the request when they
+//! are called** and return a future that only awaits the reply. ZooKeeper executes one
+//! session's requests in order, so calling `create` and then `get_children` before awaiting
+//! either gives a pipelined round trip whose listing already contains the new node.
+
+mod types;
+mod zookeeper_client;
+
+#[cfg(feature = "test-util")]
+pub mod fault;
+
+pub use self::types::{Acl, BackendState, Created, NodeEvent, NodeKind, Perms, Stat};
+pub use self::zookeeper_client::ZookeeperClientConnector;
+
+use crate::error::ZkErrorCode;
+use futures::future::BoxFuture;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The future of one request: the request is already on its way when you hold it.
+pub type Reply<'a, T> = BoxFuture<'a, Result<T, ZkErrorCode>>;
+
+/// Resolves once when a one-shot server watch fires (or the session it belongs to ends).
+pub type WatchFuture = BoxFuture<'static, NodeEvent>;
+
+/// One ZooKeeper session of a wire client.
+///
+/// Implementations must send each request when the method is called (not when the future is
+/// first polled), so that requests reach the server in call order.
+pub trait Backend: Send + Sync + fmt::Debug + 'static {
+    /// The server-assigned session id.
+    fn session_id(&self) -> i64;
+
+    /// The negotiated session timeout.
+    fn session_timeout(&self) -> Duration;
+
+    /// A receiver of the connection state of this session.
+    fn state(&self) -> tokio::sync::watch::Receiver<BackendState>;
+
+    /// Creates a node; sequential modes append the server's counter to `path`.
+    fn create<'a>(&'a self, path: &'a str, data: &'a [u8], kind: NodeKind, acl: &'a [Acl])
+        -> Reply<'a, Created>;
+
+    /// Deletes a node, optionally only at `version`.
+    fn delete<'a>(&'a self, path: &'a str, version: Option<i32>) -> Reply<'a, ()>;
+
+    /// Reads a node's data and stat.
+    fn get_data<'a>(&'a self, path: &'a str) -> Reply<'a, (Vec<u8>, Stat)>;
+
+    /// Reads a node's data and stat and leaves a one-shot data watch on it.
+    fn get_data_watch<'a>(&'a self, path: &'a str) -> Reply<'a, (Vec<u8>, Stat, WatchFuture)>;
+
+    /// Reads a node's stat, if it exists, and leaves a one-shot watch for its creation, change or deletion.
+    fn exists_watch<'a>(&'a self, path: &'a str) -> Reply<'a, (Option<Stat>, WatchFuture)>;
+
+    /// Lists a node's children (names, not paths).
+    fn get_children<'a>(&'a self, path: &'a str) -> Reply<'a, Vec<String>>;
+
+    /// Lists a node's children and leaves a one-shot child watch on it.
+    fn get_children_watch<'a>(&'a self, path: &'a str) -> Reply<'a, (Vec<String>, WatchFuture)>;
+
+    /// The `zookeeper-client` session credentials, when this backend is (or wraps) one. Tests
+    /// use them to expire the session from a second client.
+    fn zookeeper_client_session(&self) -> Option<::zookeeper_client::SessionInfo> {
+        None
+    }
+}
+
+/// Configuration a [`Connector`] needs to open a session.
+#[derive(Debug, Clone)]
+pub struct ConnectConfig {
+    /// `host:port[,host:port…][/chroot]`, already validated.
+    pub connect_string: String,
+    /// Requested session timeout.
+    pub session_timeout: Duration,
+    /// Time allowed to establish the session.
+    pub connection_timeout: Duration,
+    /// `(scheme, credentials)` pairs to authenticate with, e.g. `("digest", b"user:password")`.
+    pub auth: Vec<(String, Vec<u8>)>,
+}
+
+/// Opens ZooKeeper sessions. A [`Session`](crate::Session) calls it again after each session loss.
+#[async_trait::async_trait]
+pub trait Connector: Send + Sync + fmt::Debug + 'static {
+    /// Opens a new session.
+    async fn connect(&self, config: &ConnectConfig) -> Result<Arc<dyn Backend>, ZkErrorCode>;
+}

@@ -1,0 +1,243 @@
+//! [`Backend`] over the `zookeeper-client` crate (the default wire client).
+//!
+//! It keeps watches across reconnects (re-sent with `SetWatches`), reports session expiry,
+//! and sends each request when the method is called, which is what pipelining needs.
+
+use super::{
+    Acl, Backend, BackendState, ConnectConfig, Connector, Created, NodeEvent, NodeKind, Reply,
+    Stat, WatchFuture,
+};
+use crate::error::ZkErrorCode;
+use futures::FutureExt;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use zookeeper_client as zk;
+
+/// Opens sessions with `zookeeper-client`.
+///
+/// # Examples
+///
+/// ```no_run
+/// # async fn demo() -> zk_sync_core::Result<()> {
+/// use zk_sync_core::{backend::ZookeeperClientConnector, Session};
+///
+/// let session = Session::builder("127.0.0.1:2181")
+///     .connector(ZookeeperClientConnector::default())
+///     .connect()
+///     .await?;
+/// # drop(session); Ok(()) }
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ZookeeperClientConnector {
+    _private: (),
+}
+
+#[async_trait::async_trait]
+impl Connector for ZookeeperClientConnector {
+    async fn connect(&self, config: &ConnectConfig) -> Result<Arc<dyn Backend>, ZkErrorCode> {
+        let mut connector = zk::Client::connector()
+            .with_session_timeout(config.session_timeout)
+            .with_connection_timeout(config.connection_timeout);
+        for (scheme, credentials) in &config.auth {
+            connector = connector.with_auth(scheme, credentials);
+        }
+        let client = connector.connect(&config.connect_string).await.map_err(code_of)?;
+        Ok(Arc::new(ZookeeperClientBackend::new(client)))
+    }
+}
+
+/// One `zookeeper-client` session. Dropping it closes the session.
+#[derive(Debug)]
+pub(crate) struct ZookeeperClientBackend {
+    client: zk::Client,
+    state: watch::Receiver<BackendState>,
+}
+
+impl ZookeeperClientBackend {
+    fn new(client: zk::Client) -> Self {
+        let (sender, state) = watch::channel(state_of(client.state()));
+        let mut states = client.state_watcher();
+        // Forwards the client's state changes; holds no `Client`, so it never keeps the session open.
+        tokio::spawn(async move {
+            loop {
+                let state = state_of(states.changed().await);
+                if sender.send(state).is_err() || state.is_terminal() {
+                    break;
+                }
+            }
+        });
+        ZookeeperClientBackend { client, state }
+    }
+}
+
+fn count(op: &'static str) {
+    metrics::counter!(crate::metrics::REQUESTS_TOTAL, "op" => op).increment(1);
+}
+
+impl Backend for ZookeeperClientBackend {
+    fn session_id(&self) -> i64 {
+        self.client.session_id().0
+    }
+
+    fn session_timeout(&self) -> Duration {
+        self.client.session_timeout()
+    }
+
+    fn state(&self) -> watch::Receiver<BackendState> {
+        self.state.clone()
+    }
+
+    fn zookeeper_client_session(&self) -> Option<zk::SessionInfo> {
+        Some(self.client.session().clone())
+    }
+
+    fn create<'a>(
+        &'a self,
+        path: &'a str,
+        data: &'a [u8],
+        kind: NodeKind,
+        acl: &'a [Acl],
+    ) -> Reply<'a, Created> {
+        count("create");
+        let mode = match kind {
+            NodeKind::Persistent => zk::CreateMode::Persistent,
+            NodeKind::Ephemeral => zk::CreateMode::Ephemeral,
+            NodeKind::EphemeralSequential => zk::CreateMode::EphemeralSequential,
+            NodeKind::Container => zk::CreateMode::Container,
+        };
+        let acls: Vec<zk::Acl> = acl.iter().map(acl_of).collect();
+        let reply = self.client.create(path, data, &mode.with_acls(zk::Acls::new(&acls)));
+        async move {
+            let (stat, sequence) = reply.await.map_err(code_of)?;
+            let path = if kind == NodeKind::EphemeralSequential {
+                format!("{path}{sequence}")
+            } else {
+                path.to_owned()
+            };
+            Ok(Created { path, stat: stat_of(&stat) })
+        }
+        .boxed()
+    }
+
+    fn delete<'a>(&'a self, path: &'a str, version: Option<i32>) -> Reply<'a, ()> {
+        count("delete");
+        let reply = self.client.delete(path, version);
+        async move { reply.await.map_err(code_of) }.boxed()
+    }
+
+    fn get_data<'a>(&'a self, path: &'a str) -> Reply<'a, (Vec<u8>, Stat)> {
+        count("get_data");
+        let reply = self.client.get_data(path);
+        async move {
+            let (data, stat) = reply.await.map_err(code_of)?;
+            Ok((data, stat_of(&stat)))
+        }
+        .boxed()
+    }
+
+    fn get_data_watch<'a>(&'a self, path: &'a str) -> Reply<'a, (Vec<u8>, Stat, WatchFuture)> {
+        count("get_data");
+        let reply = self.client.get_and_watch_data(path);
+        async move {
+            let (data, stat, watcher) = reply.await.map_err(code_of)?;
+            Ok((data, stat_of(&stat), watch_future(watcher)))
+        }
+        .boxed()
+    }
+
+    fn exists_watch<'a>(&'a self, path: &'a str) -> Reply<'a, (Option<Stat>, WatchFuture)> {
+        count("exists");
+        let reply = self.client.check_and_watch_stat(path);
+        async move {
+            let (stat, watcher) = reply.await.map_err(code_of)?;
+            Ok((stat.as_ref().map(stat_of), watch_future(watcher)))
+        }
+        .boxed()
+    }
+
+    fn get_children<'a>(&'a self, path: &'a str) -> Reply<'a, Vec<String>> {
+        count("get_children");
+        let reply = self.client.list_children(path);
+        async move { reply.await.map_err(code_of) }.boxed()
+    }
+
+    fn get_children_watch<'a>(&'a self, path: &'a str) -> Reply<'a, (Vec<String>, WatchFuture)> {
+        count("get_children");
+        let reply = self.client.list_and_watch_children(path);
+        async move {
+            let (children, watcher) = reply.await.map_err(code_of)?;
+            Ok((children, watch_future(watcher)))
+        }
+        .boxed()
+    }
+}
+
+fn watch_future(watcher: zk::OneshotWatcher) -> WatchFuture {
+    async move {
+        let event = watcher.changed().await;
+        match event.event_type {
+            zk::EventType::NodeCreated => NodeEvent::Created,
+            zk::EventType::NodeDeleted => NodeEvent::Deleted,
+            zk::EventType::NodeDataChanged => NodeEvent::DataChanged,
+            zk::EventType::NodeChildrenChanged => NodeEvent::ChildrenChanged,
+            zk::EventType::Session => NodeEvent::SessionEnded,
+        }
+    }
+    .boxed()
+}
+
+fn state_of(state: zk::SessionState) -> BackendState {
+    match state {
+        zk::SessionState::SyncConnected | zk::SessionState::ConnectedReadOnly => {
+            BackendState::Connected
+        }
+        zk::SessionState::Disconnected => BackendState::Disconnected,
+        zk::SessionState::Expired => BackendState::Expired,
+        zk::SessionState::AuthFailed => BackendState::AuthFailed,
+        zk::SessionState::Closed => BackendState::Closed,
+    }
+}
+
+fn stat_of(stat: &zk::Stat) -> Stat {
+    Stat {
+        czxid: stat.czxid,
+        mzxid: stat.mzxid,
+        ctime: stat.ctime,
+        version: stat.version,
+        ephemeral_owner: stat.ephemeral_owner,
+        num_children: stat.num_children,
+    }
+}
+
+fn acl_of(acl: &Acl) -> zk::Acl {
+    let bits = [
+        (super::Perms::READ, zk::Permission::READ),
+        (super::Perms::WRITE, zk::Permission::WRITE),
+        (super::Perms::CREATE, zk::Permission::CREATE),
+        (super::Perms::DELETE, zk::Permission::DELETE),
+        (super::Perms::ADMIN, zk::Permission::ADMIN),
+    ];
+    let permission = bits
+        .iter()
+        .filter(|(ours, _)| acl.perms.0 & ours.0 != 0)
+        .fold(zk::Permission::NONE, |all, (_, theirs)| all | *theirs);
+    zk::Acl::new(permission, zk::AuthId::new(&acl.scheme, &acl.id))
+}
+
+fn code_of(error: zk::Error) -> ZkErrorCode {
+    match error {
+        zk::Error::NoNode => ZkErrorCode::NoNode,
+        zk::Error::NodeExists => ZkErrorCode::NodeExists,
+        zk::Error::NotEmpty => ZkErrorCode::NotEmpty,
+        zk::Error::BadVersion => ZkErrorCode::BadVersion,
+        zk::Error::NoAuth => ZkErrorCode::NoAuth,
+        zk::Error::NoChildrenForEphemerals => ZkErrorCode::NoChildrenForEphemerals,
+        zk::Error::ConnectionLoss => ZkErrorCode::ConnectionLoss,
+        zk::Error::SessionExpired | zk::Error::SessionMoved => ZkErrorCode::SessionExpired,
+        zk::Error::AuthFailed => ZkErrorCode::AuthFailed,
+        zk::Error::ClientClosed => ZkErrorCode::Closed,
+        zk::Error::Timeout => ZkErrorCode::Timeout,
+        other => ZkErrorCode::Other(other.to_string()),
+    }
+}

@@ -1,0 +1,286 @@
+//! [`Hold`]: a contender's node once the recipe says it holds.
+
+use crate::backend::Stat;
+use crate::error::{Error, ZkErrorCode};
+use crate::metrics::{HOLDS_LOST_TOTAL, HOLD_DURATION_SECONDS};
+use crate::session::cleanup::Doomed;
+use crate::session::{wait_for_end, wait_for_uncertain, Session, SessionStatus};
+use crate::watch_mux::{Wake, WatchKind};
+use crate::backend::NodeEvent;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+/// A fencing token: the `czxid` of the hold's node.
+///
+/// ZooKeeper assigns zxids from one global, strictly increasing counter and never reuses them
+/// (not even after the lock directory is deleted and re-created), so a later hold always
+/// carries a greater token. Give it to the resource you protect and let the resource reject
+/// any token lower than the highest it has seen.
+///
+/// # Examples
+///
+/// ```
+/// use zk_sync_core::FencingToken;
+///
+/// let older = FencingToken::from_czxid(0x1_0000_0007);
+/// let newer = FencingToken::from_czxid(0x1_0000_0009);
+/// assert!(older < newer);
+/// assert_eq!(newer.to_string(), "4294967305");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FencingToken(i64);
+
+impl FencingToken {
+    /// A token from a node's `czxid`.
+    pub const fn from_czxid(czxid: i64) -> FencingToken {
+        FencingToken(czxid)
+    }
+
+    /// The token as a number.
+    pub const fn as_i64(self) -> i64 {
+        self.0
+    }
+}
+
+impl fmt::Display for FencingToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+/// Why a hold ended without being released.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum LossReason {
+    /// The ZooKeeper session expired or stayed disconnected past its timeout.
+    SessionLost,
+    /// The `Session` was closed.
+    Closed,
+    /// Someone else deleted the node.
+    NodeDeleted,
+}
+
+impl LossReason {
+    fn label(self) -> &'static str {
+        match self {
+            LossReason::SessionLost => "session_lost",
+            LossReason::Closed => "closed",
+            LossReason::NodeDeleted => "node_deleted",
+        }
+    }
+}
+
+impl fmt::Display for LossReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            LossReason::SessionLost => "ZooKeeper session lost",
+            LossReason::Closed => "session closed",
+            LossReason::NodeDeleted => "node deleted by someone else",
+        })
+    }
+}
+
+/// A held position in a [`ContenderQueue`](super::ContenderQueue).
+///
+/// Dropping it releases the node in the background; [`Hold::release`] does it in the
+/// foreground. It never outlives its ZooKeeper session: once the session is lost, the hold
+/// is gone for good, even if the `Session` has long reconnected with a new one.
+#[must_use = "dropping a hold releases it"]
+pub struct Hold {
+    session: Session,
+    epoch: u64,
+    session_id: i64,
+    status: watch::Receiver<SessionStatus>,
+    path: String,
+    stat: Stat,
+    primitive: &'static str,
+    acquired_at: Instant,
+    released: bool,
+    loss_recorded: AtomicBool,
+}
+
+impl fmt::Debug for Hold {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Hold")
+            .field("path", &self.path)
+            .field("fencing_token", &self.fencing_token())
+            .field("epoch", &self.epoch)
+            .finish()
+    }
+}
+
+impl Hold {
+    pub(super) fn new(
+        session: Session,
+        epoch: &crate::Epoch,
+        path: String,
+        stat: Stat,
+        primitive: &'static str,
+    ) -> Hold {
+        Hold {
+            session,
+            epoch: epoch.number(),
+            session_id: epoch.session_id(),
+            status: epoch.status_receiver(),
+            path,
+            stat,
+            primitive,
+            acquired_at: Instant::now(),
+            released: false,
+            loss_recorded: AtomicBool::new(false),
+        }
+    }
+
+    /// The full path of the node.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The node's name (the last path segment).
+    pub fn name(&self) -> &str {
+        self.path.rsplit('/').next().unwrap_or(&self.path)
+    }
+
+    /// The fencing token of this hold.
+    pub fn fencing_token(&self) -> FencingToken {
+        FencingToken(self.stat.czxid)
+    }
+
+    /// The node's stat as of acquisition.
+    pub fn stat(&self) -> &Stat {
+        &self.stat
+    }
+
+    /// The ZooKeeper session id the hold belongs to.
+    pub fn session_id(&self) -> i64 {
+        self.session_id
+    }
+
+    /// The session epoch the hold belongs to.
+    pub fn epoch(&self) -> u64 {
+        self.epoch
+    }
+
+    /// The session the hold was taken through.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// How long the hold has been held.
+    pub fn held_for(&self) -> Duration {
+        self.acquired_at.elapsed()
+    }
+
+    /// Whether the hold's session has ended. (A node deleted by someone else is only noticed
+    /// by [`Hold::lost`].)
+    pub fn is_lost(&self) -> bool {
+        self.status.borrow().has_ended(self.epoch)
+    }
+
+    /// Whether the hold is currently uncertain: the connection is suspended, so the session
+    /// may expire at any moment (or already be lost).
+    pub fn is_uncertain(&self) -> bool {
+        let status = self.status.borrow();
+        status.has_ended(self.epoch) || status.state == crate::SessionState::Suspended
+    }
+
+    /// Resolves as soon as the hold *may* have been lost: the connection to ZooKeeper is
+    /// suspended (or the hold is certainly lost). Stop touching the protected resource then.
+    ///
+    /// If the connection comes back within the session timeout the hold is still valid;
+    /// calling `uncertain` again waits for the next suspension.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    pub async fn uncertain(&self) {
+        wait_for_uncertain(self.status.clone(), self.epoch).await
+    }
+
+    /// Resolves when the hold is certainly lost: its session ended or its node was deleted by
+    /// someone else. It never resolves for a hold that is still valid.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    pub async fn lost(&self) -> LossReason {
+        let reason = tokio::select! {
+            end = wait_for_end(self.status.clone(), self.epoch) => match end {
+                Error::Closed => LossReason::Closed,
+                _ => LossReason::SessionLost,
+            },
+            deleted = self.node_deleted() => deleted,
+        };
+        if !self.loss_recorded.swap(true, Ordering::AcqRel) {
+            metrics::counter!(HOLDS_LOST_TOTAL, "primitive" => self.primitive, "reason" => reason.label())
+                .increment(1);
+        }
+        reason
+    }
+
+    /// Resolves when the node is deleted; pends forever once the epoch ends (the caller's
+    /// other branch reports that).
+    async fn node_deleted(&self) -> LossReason {
+        loop {
+            let Some(epoch) = self.session.current_epoch().filter(|e| e.number() == self.epoch) else {
+                return std::future::pending().await;
+            };
+            let watch = self.session.watch(&epoch, WatchKind::Data, &self.path).await;
+            drop(epoch);
+            match watch {
+                Err(Error::Zk { code: ZkErrorCode::NoNode, .. }) => return LossReason::NodeDeleted,
+                Ok(watch) => match watch.changed().await {
+                    Wake::Node(NodeEvent::Deleted) => return LossReason::NodeDeleted,
+                    Wake::Node(_) | Wake::Session(_) => continue,
+                },
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+    }
+
+    /// Releases the hold: deletes the node, retrying through connection loss.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::SessionLost`] / [`Error::Closed`] if the hold had already been lost with its
+    ///   session;
+    /// - [`Error::NodeDeleted`] if someone else had deleted the node.
+    ///
+    /// Either way the hold is gone afterwards.
+    pub async fn release(mut self) -> Result<(), Error> {
+        self.released = true;
+        self.record_hold_duration();
+        let Some(epoch) = self.session.current_epoch().filter(|e| e.number() == self.epoch) else {
+            return Err(wait_for_end(self.status.clone(), self.epoch).await);
+        };
+        let path = self.path.as_str();
+        match epoch.retry("delete", path, |b| b.delete(path, None)).await? {
+            Ok(()) => Ok(()),
+            Err(ZkErrorCode::NoNode) => Err(Error::NodeDeleted { path: self.path.clone() }),
+            Err(code) => {
+                // Still ours: make sure it goes.
+                self.session.delete_in_background(epoch, Doomed::Path(self.path.clone()));
+                Err(Error::zk("delete", path, code))
+            }
+        }
+    }
+
+    fn record_hold_duration(&self) {
+        metrics::histogram!(HOLD_DURATION_SECONDS, "primitive" => self.primitive)
+            .record(self.acquired_at.elapsed().as_secs_f64());
+    }
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        if self.released {
+            return;
+        }
+        self.record_hold_duration();
+        if let Some(epoch) = self.session.current_epoch().filter(|e| e.number() == self.epoch) {
+            self.session.delete_in_background(epoch, Doomed::Path(std::mem::take(&mut self.path)));
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! The contender queue: the engine under the mutex, the reader-writer lock and leader election.
+//!
+//! Each contender creates an ephemeral-sequential node named the way Apache Curator names
+//! "protected" nodes, `<dir>/_c_<uuid>-<marker><sequence>`. Contenders are sorted by the text
+//! after their marker, and a [`Recipe`] decides from that order whether a contender holds or
+//! which single earlier contender it must wait for.
+
+mod hold;
+mod naming;
+mod pending;
+mod queue;
+
+pub use self::hold::{FencingToken, Hold, LossReason};
+pub use self::naming::{sort_contenders, Contender};
+pub use self::queue::ContenderQueue;
+
+/// What a contender should do, given the sorted queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// It holds.
+    Acquired,
+    /// It must wait for the contender at this index (always an earlier one) to change.
+    WaitOn(usize),
+}
+
+/// The predicate of a recipe: which node names it recognises, and who holds.
+///
+/// # Examples
+///
+/// A semaphore-like recipe where the first two contenders hold:
+///
+/// ```
+/// use zk_sync_core::contender::{Contender, Decision, Recipe};
+///
+/// #[derive(Debug)]
+/// struct FirstTwo;
+///
+/// impl Recipe for FirstTwo {
+///     fn markers(&self) -> &[&'static str] {
+///         &["lease-"]
+///     }
+///     fn decide(&self, _queue: &[Contender], me: usize) -> Decision {
+///         if me < 2 { Decision::Acquired } else { Decision::WaitOn(me - 2) }
+///     }
+/// }
+/// ```
+pub trait Recipe: Send + Sync + std::fmt::Debug {
+    /// The markers that name this recipe's nodes (`"lock-"`, `"__READ__"`, …). A node's
+    /// sort key is the text after the last occurrence of its marker; children carrying none
+    /// of the markers are not contenders.
+    fn markers(&self) -> &[&'static str];
+
+    /// Decides for the contender at `me` in `queue` (sorted by sequence). A `WaitOn` index
+    /// must be lower than `me`, so that no two contenders ever wait on each other.
+    fn decide(&self, queue: &[Contender], me: usize) -> Decision;
+}
+
+/// The lowest contender holds; every other waits on its immediate predecessor.
+///
+/// This is the predicate of Curator's `InterProcessMutex` (`lock-`), `LeaderLatch` (`latch-`)
+/// and go-zookeeper's `Lock`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Exclusive {
+    marker: [&'static str; 1],
+}
+
+impl Exclusive {
+    /// Curator `InterProcessMutex` / `LeaderSelector` / go-zookeeper `Lock` nodes: `lock-`.
+    pub const LOCK: Exclusive = Exclusive { marker: ["lock-"] };
+    /// Curator `LeaderLatch` nodes: `latch-`.
+    pub const LATCH: Exclusive = Exclusive { marker: ["latch-"] };
+
+    /// An exclusive recipe with its own marker.
+    pub const fn new(marker: &'static str) -> Exclusive {
+        Exclusive { marker: [marker] }
+    }
+}
+
+impl Recipe for Exclusive {
+    fn markers(&self) -> &[&'static str] {
+        &self.marker
+    }
+
+    fn decide(&self, _queue: &[Contender], me: usize) -> Decision {
+        match me {
+            0 => Decision::Acquired,
+            _ => Decision::WaitOn(me - 1),
+        }
+    }
+}

@@ -1,0 +1,315 @@
+//! [`ContenderQueue`]: acquire a position in a recipe directory.
+
+use super::hold::Hold;
+use super::naming::{protected_prefix, sort_contenders, Contender};
+use super::pending::{OwnNode, PendingNode};
+use super::{Decision, Recipe};
+use crate::backend::NodeKind;
+use crate::error::{Error, InvalidArgument, Result, ZkErrorCode};
+use crate::metrics::{ACQUIRE_DURATION_SECONDS, ACQUISITIONS_TOTAL, WAITERS};
+use crate::session::{Epoch, Session};
+use crate::validate::validate_path;
+use crate::watch_mux::WatchKind;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A recipe directory in which contenders queue by sequence number.
+///
+/// # Examples
+///
+/// ```no_run
+/// # async fn demo() -> zk_sync_core::Result<()> {
+/// use zk_sync_core::{contender::Exclusive, ContenderQueue, Session};
+///
+/// let session = Session::connect("127.0.0.1:2181").await?;
+/// let queue = ContenderQueue::new(session, "/locks/report", "mutex")?;
+/// if let Some(hold) = queue.try_acquire(&Exclusive::LOCK, 0, b"").await? {
+///     println!("got it: token {}", hold.fencing_token());
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct ContenderQueue {
+    session: Session,
+    dir: Arc<str>,
+    primitive: &'static str,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Wait,
+    Try,
+}
+
+impl ContenderQueue {
+    /// A queue in directory `dir`. `primitive` labels its metrics (`mutex`, `rwlock`, …).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] for a path that is not absolute and clean.
+    pub fn new(session: Session, dir: &str, primitive: &'static str) -> Result<ContenderQueue> {
+        validate_path(dir)?;
+        Ok(ContenderQueue { session, dir: dir.into(), primitive })
+    }
+
+    /// The session.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// The directory.
+    pub fn dir(&self) -> &str {
+        &self.dir
+    }
+
+    /// Queues a node with marker `recipe.markers()[marker]` and waits until `recipe` says it
+    /// holds. An uncontended acquire costs one pipelined round trip (create + list).
+    ///
+    /// A session lost while waiting (before the hold) is survived: the wait resumes in the
+    /// next session with a new node.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: dropping the future at any point removes its node in the background
+    /// (even one whose create reply has not arrived yet), so it never blocks others.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] for a bad marker index, [`Error::Closed`] when the session is
+    /// closed, and server errors such as `NoAuth`.
+    pub async fn acquire(&self, recipe: &dyn Recipe, marker: usize, data: &[u8]) -> Result<Hold> {
+        let hold = self.run(recipe, marker, data, Mode::Wait).await?;
+        Ok(hold.expect("a waiting acquire ends with a hold"))
+    }
+
+    /// Like [`acquire`](Self::acquire) but never waits: `Ok(None)` when the recipe says wait.
+    /// Costs one round trip plus a background delete when it does not hold.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe, as [`acquire`](Self::acquire).
+    ///
+    /// # Errors
+    ///
+    /// As [`acquire`](Self::acquire), plus [`Error::SessionLost`] if the session is lost
+    /// during the attempt.
+    pub async fn try_acquire(
+        &self,
+        recipe: &dyn Recipe,
+        marker: usize,
+        data: &[u8],
+    ) -> Result<Option<Hold>> {
+        self.run(recipe, marker, data, Mode::Try).await
+    }
+
+    /// The current contenders, sorted by sequence.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Closed`] when the session is closed; the epoch's end or a server error.
+    pub async fn contenders(&self, recipe: &dyn Recipe) -> Result<Vec<Contender>> {
+        let epoch = self.session.live_epoch().await?;
+        Ok(sort_contenders(self.list(&epoch).await?, recipe.markers()))
+    }
+
+    async fn run(
+        &self,
+        recipe: &dyn Recipe,
+        marker: usize,
+        data: &[u8],
+        mode: Mode,
+    ) -> Result<Option<Hold>> {
+        let Some(marker) = recipe.markers().get(marker).copied() else {
+            return Err(InvalidArgument::RecipeName(format!("no marker #{marker}")).into());
+        };
+        let mut outcome = Outcome::start(self.primitive);
+        let mut pending =
+            PendingNode::new(&self.session, &self.dir, protected_prefix(&uuid::Uuid::new_v4()));
+        let result = loop {
+            let epoch = match self.session.live_epoch().await {
+                Ok(epoch) => epoch,
+                Err(error) => break Err(error),
+            };
+            match self.contend(&epoch, recipe, marker, data, mode, &mut pending).await {
+                Ok(Some(node)) => {
+                    pending.disarm();
+                    let hold = Hold::new(self.session.clone(), &epoch, node.path, node.stat, self.primitive);
+                    break Ok(Some(hold));
+                }
+                Ok(None) => break Ok(None),
+                Err(error) if error.is_session_lost() && mode == Mode::Wait => continue,
+                Err(error) => break Err(error),
+            }
+        };
+        outcome.finish(match &result {
+            Ok(Some(_)) => "acquired",
+            Ok(None) => "would_block",
+            Err(_) => "error",
+        });
+        result
+    }
+
+    /// One epoch's worth of contending: `Ok(None)` only in `Try` mode.
+    async fn contend(
+        &self,
+        epoch: &Arc<Epoch>,
+        recipe: &dyn Recipe,
+        marker: &str,
+        data: &[u8],
+        mode: Mode,
+        pending: &mut PendingNode<'_>,
+    ) -> Result<Option<OwnNode>> {
+        let (mut node, mut listing) = match pending.recover(epoch).await? {
+            Some(node) => (node, None),
+            None => self.create(epoch, marker, data, pending).await?,
+        };
+        loop {
+            let children = match listing.take() {
+                Some(children) => children,
+                None => self.list(epoch).await?,
+            };
+            let queue = sort_contenders(children, recipe.markers());
+            let Some(me) = queue.iter().position(|c| c.name() == node.name()) else {
+                // Someone deleted our node: queue again at the back.
+                tracing::warn!(path = node.path, "own contender node vanished; re-creating");
+                pending.forget();
+                (node, listing) = self.create(epoch, marker, data, pending).await?;
+                continue;
+            };
+            let wait_on = match recipe.decide(&queue, me) {
+                Decision::Acquired => return Ok(Some(node)),
+                Decision::WaitOn(_) if mode == Mode::Try => return Ok(None),
+                Decision::WaitOn(index) if index < me => &queue[index],
+                Decision::WaitOn(index) => {
+                    return Err(InvalidArgument::Other(format!(
+                        "recipe {recipe:?} waited on #{index}, not before #{me}"
+                    ))
+                    .into())
+                }
+            };
+            let path = format!("{}/{}", self.dir, wait_on.name());
+            let _waiting = WaiterGauge::new(self.primitive);
+            match self.session.watch(epoch, WatchKind::Data, &path).await {
+                Ok(watch) => {
+                    epoch.call(watch.changed()).await?;
+                }
+                Err(Error::Zk { code: ZkErrorCode::NoNode, .. }) => {}
+                Err(Error::Zk { code: ZkErrorCode::ConnectionLoss, .. }) => {
+                    epoch.call(tokio::time::sleep(Duration::from_millis(20))).await?;
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// Creates our node with the listing pipelined behind it. The listing is `None` when it
+    /// failed or the node was recovered after a lost reply.
+    async fn create(
+        &self,
+        epoch: &Arc<Epoch>,
+        marker: &str,
+        data: &[u8],
+        pending: &mut PendingNode<'_>,
+    ) -> Result<(OwnNode, Option<Vec<String>>)> {
+        let prefix = format!("{}/{}{}", self.dir, pending.protected(), marker);
+        let acl = self.session.default_acl();
+        loop {
+            let backend = epoch.backend();
+            pending.creating(epoch);
+            // Both requests leave now, in this order; the server answers them in the same order.
+            let create = backend.create(&prefix, data, NodeKind::EphemeralSequential, acl);
+            let list = backend.get_children(&self.dir);
+            let (created, listed) = epoch.call(futures::future::join(create, list)).await?;
+            match created {
+                Ok(created) => return Ok((pending.created(epoch, &created), listed.ok())),
+                Err(ZkErrorCode::NoNode) => {
+                    pending.forget();
+                    self.create_dir(epoch).await?;
+                }
+                Err(ZkErrorCode::ConnectionLoss) | Err(ZkErrorCode::Timeout) => {
+                    if let Some(node) = pending.recover(epoch).await? {
+                        return Ok((node, None));
+                    }
+                }
+                Err(ZkErrorCode::SessionExpired) | Err(ZkErrorCode::Closed) => {
+                    return Err(epoch.ended().await)
+                }
+                Err(code) => {
+                    pending.forget();
+                    return Err(Error::zk("create", &prefix, code));
+                }
+            }
+        }
+    }
+
+    /// Creates the directory and its missing ancestors as container nodes, as Curator does.
+    async fn create_dir(&self, epoch: &Arc<Epoch>) -> Result<()> {
+        let acl = self.session.default_acl();
+        let ends = self.dir.match_indices('/').map(|(at, _)| at).skip(1).chain([self.dir.len()]);
+        for end in ends {
+            let path = &self.dir[..end];
+            let created = epoch
+                .retry("create", path, |b| b.create(path, &[], NodeKind::Container, acl))
+                .await?;
+            match created {
+                Ok(_) | Err(ZkErrorCode::NodeExists) => {}
+                Err(code) => return Err(Error::zk("create", path, code)),
+            }
+        }
+        Ok(())
+    }
+
+    async fn list(&self, epoch: &Epoch) -> Result<Vec<String>> {
+        let dir = &*self.dir;
+        match epoch.retry("get_children", dir, |b| b.get_children(dir)).await? {
+            Ok(children) => Ok(children),
+            Err(ZkErrorCode::NoNode) => Ok(Vec::new()),
+            Err(code) => Err(Error::zk("get_children", dir, code)),
+        }
+    }
+}
+
+/// Records an acquisition's outcome; an acquisition dropped before finishing counts as cancelled.
+struct Outcome {
+    primitive: &'static str,
+    started: Instant,
+    finished: bool,
+}
+
+impl Outcome {
+    fn start(primitive: &'static str) -> Outcome {
+        Outcome { primitive, started: Instant::now(), finished: false }
+    }
+
+    fn finish(&mut self, outcome: &'static str) {
+        self.finished = true;
+        let labels = [("primitive", self.primitive), ("outcome", outcome)];
+        metrics::counter!(ACQUISITIONS_TOTAL, &labels).increment(1);
+        metrics::histogram!(ACQUIRE_DURATION_SECONDS, &labels)
+            .record(self.started.elapsed().as_secs_f64());
+    }
+}
+
+impl Drop for Outcome {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.finish("cancelled");
+        }
+    }
+}
+
+/// Counts a caller in `zk_sync_waiters` while it waits.
+struct WaiterGauge(&'static str);
+
+impl WaiterGauge {
+    fn new(primitive: &'static str) -> WaiterGauge {
+        metrics::gauge!(WAITERS, "primitive" => primitive).increment(1.0);
+        WaiterGauge(primitive)
+    }
+}
+
+impl Drop for WaiterGauge {
+    fn drop(&mut self) {
+        metrics::gauge!(WAITERS, "primitive" => self.0).decrement(1.0);
+    }
+}

@@ -1,0 +1,117 @@
+//! [`SessionBuilder`]: connect options.
+
+use super::Session;
+use crate::backend::{Acl, ConnectConfig, Connector, ZookeeperClientConnector};
+use crate::error::{InvalidArgument, Result};
+use crate::validate::{positive, ConnectString};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Options for [`Session::connect`]; start from [`Session::builder`].
+///
+/// # Examples
+///
+/// ```no_run
+/// # async fn demo() -> zk_sync_core::Result<()> {
+/// use std::time::Duration;
+/// use zk_sync_core::{backend::Acl, Session};
+///
+/// let session = Session::builder("zk1:2181,zk2:2181,zk3:2181/my-app")
+///     .session_timeout(Duration::from_secs(10))
+///     .connection_timeout(Duration::from_secs(3))
+///     .digest_auth("svc", "secret")
+///     .default_acl(vec![Acl::creator_all()])
+///     .connect()
+///     .await?;
+/// # drop(session); Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct SessionBuilder {
+    connect_string: String,
+    session_timeout: Duration,
+    connection_timeout: Duration,
+    auth: Vec<(String, Vec<u8>)>,
+    default_acl: Vec<Acl>,
+    connector: Arc<dyn Connector>,
+}
+
+impl SessionBuilder {
+    /// Default requested session timeout.
+    pub const DEFAULT_SESSION_TIMEOUT: Duration = Duration::from_secs(10);
+    /// Default time allowed to establish a session.
+    pub const DEFAULT_CONNECTION_TIMEOUT: Duration = Duration::from_secs(5);
+
+    pub(super) fn new(connect_string: &str) -> SessionBuilder {
+        SessionBuilder {
+            connect_string: connect_string.to_owned(),
+            session_timeout: Self::DEFAULT_SESSION_TIMEOUT,
+            connection_timeout: Self::DEFAULT_CONNECTION_TIMEOUT,
+            auth: Vec::new(),
+            default_acl: vec![Acl::anyone_all()],
+            connector: Arc::new(ZookeeperClientConnector::default()),
+        }
+    }
+
+    /// The session timeout to request (the server clamps it to its configured bounds).
+    /// After this long without a connection every hold is reported lost.
+    pub fn session_timeout(mut self, timeout: Duration) -> Self {
+        self.session_timeout = timeout;
+        self
+    }
+
+    /// How long [`connect`](Self::connect) (and each later reconnect attempt) may take.
+    pub fn connection_timeout(mut self, timeout: Duration) -> Self {
+        self.connection_timeout = timeout;
+        self
+    }
+
+    /// Authenticates with ZooKeeper's `digest` scheme as `user:password`.
+    pub fn digest_auth(self, user: &str, password: &str) -> Self {
+        self.auth("digest", format!("{user}:{password}").as_bytes())
+    }
+
+    /// Authenticates with any scheme the server supports.
+    pub fn auth(mut self, scheme: &str, credentials: &[u8]) -> Self {
+        self.auth.push((scheme.to_owned(), credentials.to_vec()));
+        self
+    }
+
+    /// The ACL given to every node the recipes create (default: [`Acl::anyone_all`]).
+    pub fn default_acl(mut self, acl: Vec<Acl>) -> Self {
+        self.default_acl = acl;
+        self
+    }
+
+    /// The wire client to use (default: [`ZookeeperClientConnector`]).
+    pub fn connector(mut self, connector: impl Connector) -> Self {
+        self.connector = Arc::new(connector);
+        self
+    }
+
+    /// Establishes the first ZooKeeper session.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::InvalidArgument`](crate::Error::InvalidArgument) for a malformed connect
+    ///   string, a zero timeout or an empty ACL, before anything is sent;
+    /// - [`Error::Connect`](crate::Error::Connect) when no session could be established
+    ///   within the connection timeout (no server, authentication failed, …).
+    pub async fn connect(self) -> Result<Session> {
+        let parsed = ConnectString::parse(&self.connect_string)?;
+        let config = ConnectConfig {
+            connect_string: parsed.to_client_string(),
+            session_timeout: positive("session timeout", self.session_timeout)?,
+            connection_timeout: positive("connection timeout", self.connection_timeout)?,
+            auth: self.auth,
+        };
+        for (scheme, _) in &config.auth {
+            if scheme.is_empty() {
+                return Err(InvalidArgument::Other("auth scheme is empty".into()).into());
+            }
+        }
+        if self.default_acl.is_empty() {
+            return Err(InvalidArgument::Other("default ACL is empty".into()).into());
+        }
+        Session::start(config, self.default_acl, self.connector).await
+    }
+}

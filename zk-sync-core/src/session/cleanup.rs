@@ -1,0 +1,77 @@
+//! Background deletion of nodes that nobody waits for any more.
+//!
+//! Cancelled acquisitions, failed attempts and dropped guards hand their node here. A task
+//! retries the delete until it succeeds or the node's session ends (an ephemeral node dies
+//! with its session anyway), so nothing a caller gave up on keeps blocking others.
+
+use super::epoch::Epoch;
+use crate::error::ZkErrorCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use tokio::runtime::Handle;
+
+/// Which node(s) to delete.
+#[derive(Debug, Clone)]
+pub(crate) enum Doomed {
+    /// One known node.
+    Path(String),
+    /// Whatever children of `dir` start with `prefix`: a create whose reply never arrived.
+    Prefixed { dir: String, prefix: String },
+}
+
+#[derive(Debug)]
+pub(crate) struct Cleanup {
+    runtime: Handle,
+    pending: Arc<AtomicUsize>,
+}
+
+impl Cleanup {
+    pub(crate) fn new(runtime: Handle) -> Cleanup {
+        Cleanup { runtime, pending: Arc::default() }
+    }
+
+    /// Number of deletions still in progress.
+    pub(crate) fn pending(&self) -> usize {
+        self.pending.load(Ordering::Acquire)
+    }
+
+    /// Deletes `doomed` in the background. Callable from `Drop`, inside or outside a runtime.
+    pub(crate) fn delete(&self, epoch: Arc<Epoch>, doomed: Doomed) {
+        if epoch.has_ended() {
+            return;
+        }
+        let pending = self.pending.clone();
+        pending.fetch_add(1, Ordering::AcqRel);
+        self.runtime.spawn(async move {
+            if let Err(error) = delete_now(&epoch, &doomed).await {
+                tracing::debug!(?doomed, %error, "node left to its session's end");
+            }
+            pending.fetch_sub(1, Ordering::AcqRel);
+        });
+    }
+}
+
+/// Deletes `doomed`, retrying through connection loss; a missing node counts as deleted.
+pub(crate) async fn delete_now(epoch: &Epoch, doomed: &Doomed) -> crate::Result<()> {
+    let paths = match doomed {
+        Doomed::Path(path) => vec![path.clone()],
+        Doomed::Prefixed { dir, prefix } => {
+            match epoch.retry("get_children", dir, |b| b.get_children(dir)).await? {
+                Ok(children) => children
+                    .into_iter()
+                    .filter(|child| child.starts_with(prefix.as_str()))
+                    .map(|child| format!("{dir}/{child}"))
+                    .collect(),
+                Err(ZkErrorCode::NoNode) => Vec::new(),
+                Err(code) => return Err(crate::Error::zk("get_children", dir, code)),
+            }
+        }
+    };
+    for path in paths {
+        match epoch.retry("delete", &path, |b| b.delete(&path, None)).await? {
+            Ok(()) | Err(ZkErrorCode::NoNode) => {}
+            Err(code) => return Err(crate::Error::zk("delete", &path, code)),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,136 @@
+//! One ZooKeeper session within a [`Session`](crate::Session): the unit every hold belongs to.
+
+use super::state::{SessionState, SessionStatus};
+use crate::backend::Backend;
+use crate::error::{Error, ZkErrorCode};
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// One ZooKeeper session of a [`Session`](crate::Session).
+///
+/// Requests made through an epoch fail with [`Error::SessionLost`] as soon as the epoch ends,
+/// even if the wire client would otherwise keep them queued for a server that never answers.
+pub struct Epoch {
+    number: u64,
+    backend: Arc<dyn Backend>,
+    status: watch::Receiver<SessionStatus>,
+}
+
+impl fmt::Debug for Epoch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Epoch")
+            .field("number", &self.number)
+            .field("session_id", &format_args!("{:#x}", self.session_id()))
+            .finish()
+    }
+}
+
+impl Epoch {
+    pub(crate) fn new(
+        number: u64,
+        backend: Arc<dyn Backend>,
+        status: watch::Receiver<SessionStatus>,
+    ) -> Epoch {
+        Epoch { number, backend, status }
+    }
+
+    /// The epoch number (1 for the first session, then one more after each loss).
+    pub fn number(&self) -> u64 {
+        self.number
+    }
+
+    /// The ZooKeeper session id.
+    pub fn session_id(&self) -> i64 {
+        self.backend.session_id()
+    }
+
+    /// The wire-level session, for requests the contender queue does not cover.
+    pub fn backend(&self) -> &dyn Backend {
+        &*self.backend
+    }
+
+    /// Whether this epoch has ended (its session is lost or the `Session` closed).
+    pub fn has_ended(&self) -> bool {
+        self.status.borrow().has_ended(self.number)
+    }
+
+    /// The latest status of the session this epoch belongs to.
+    pub fn status(&self) -> SessionStatus {
+        *self.status.borrow()
+    }
+
+    /// A receiver of the session status, marked as seen.
+    pub fn status_receiver(&self) -> watch::Receiver<SessionStatus> {
+        let mut receiver = self.status.clone();
+        receiver.mark_unchanged();
+        receiver
+    }
+
+    /// Resolves when this epoch ends: [`Error::Closed`] if the `Session` was closed,
+    /// [`Error::SessionLost`] otherwise.
+    pub async fn ended(&self) -> Error {
+        wait_for_end(self.status.clone(), self.number).await
+    }
+
+    /// Resolves when a hold on this epoch becomes uncertain: the connection is suspended,
+    /// or the epoch ended.
+    pub async fn uncertain(&self) {
+        wait_for_uncertain(self.status.clone(), self.number).await
+    }
+
+    /// Runs a request of this epoch, failing with the epoch's end if that comes first.
+    pub async fn call<T>(&self, request: impl Future<Output = T>) -> Result<T, Error> {
+        tokio::select! {
+            biased;
+            out = request => Ok(out),
+            end = self.ended() => Err(end),
+        }
+    }
+
+    /// Runs an idempotent request, retrying it after a connection loss until it gets an
+    /// answer or the epoch ends. `op` and `path` name it in errors.
+    pub async fn retry<'a, T, F>(
+        &'a self,
+        op: &'static str,
+        path: &str,
+        mut request: impl FnMut(&'a dyn Backend) -> F,
+    ) -> Result<Result<T, ZkErrorCode>, Error>
+    where
+        F: Future<Output = Result<T, ZkErrorCode>> + 'a,
+    {
+        let mut pause = Duration::from_millis(10);
+        loop {
+            match self.call(request(&*self.backend)).await? {
+                Err(ZkErrorCode::ConnectionLoss) | Err(ZkErrorCode::Timeout) => {
+                    tracing::debug!(op, path, "connection lost; retrying");
+                    self.call(tokio::time::sleep(pause)).await?;
+                    pause = (pause * 2).min(Duration::from_millis(500));
+                }
+                Err(ZkErrorCode::SessionExpired) | Err(ZkErrorCode::Closed) => {
+                    return Err(self.ended().await)
+                }
+                other => return Ok(other),
+            }
+        }
+    }
+}
+
+/// Resolves when epoch `number` ends, as seen through `status`.
+///
+/// Long-lived objects (guards, watches) keep only a status receiver and the epoch number, never
+/// the [`Epoch`] itself: the wire session of a lost epoch must be free to close.
+pub(crate) async fn wait_for_end(mut status: watch::Receiver<SessionStatus>, number: u64) -> Error {
+    match status.wait_for(|s| s.has_ended(number)).await {
+        Ok(s) if s.state == SessionState::Closed => Error::Closed,
+        Ok(_) => Error::SessionLost,
+        Err(_) => Error::Closed,
+    }
+}
+
+/// Resolves when epoch `number` is suspended or has ended.
+pub(crate) async fn wait_for_uncertain(mut status: watch::Receiver<SessionStatus>, number: u64) {
+    let _ = status.wait_for(|s| s.has_ended(number) || s.state == SessionState::Suspended).await;
+}
