@@ -1,0 +1,77 @@
+//! The error type of every fallible testkit call.
+
+use std::time::Duration;
+
+/// How to get the Java runtime and the ZooKeeper server on Debian or Ubuntu.
+const INSTALL_ZOOKEEPER: &str = "install them with `apt-get install -y zookeeper` \
+     (Debian/Ubuntu, installs Java too), or point $JAVA_HOME at a Java installation and \
+     $ZOOKEEPER_CLASSPATH at the ZooKeeper server jars";
+
+/// How to get the Curator jars on Debian or Ubuntu.
+const INSTALL_CURATOR: &str =
+    "install them with `apt-get install -y libcurator-recipes-java libcurator-framework-java`";
+
+/// Everything that can go wrong while starting or driving test servers.
+#[derive(Debug, thiserror::Error)]
+pub enum TestkitError {
+    /// No usable `java` (or `javac`) binary was found.
+    #[error(
+        "`{tool}` not found (looked in: {looked_in}); {INSTALL_ZOOKEEPER}{}",
+        if *tool == "javac" { "; `javac` itself comes with `apt-get install -y default-jdk-headless`" } else { "" }
+    )]
+    JavaNotFound {
+        /// The binary that was looked for: `java` or `javac`.
+        tool: &'static str,
+        /// The places that were searched.
+        looked_in: String,
+    },
+
+    /// The ZooKeeper server jars were not found.
+    #[error("ZooKeeper jars not found (looked in: {looked_in}); {INSTALL_ZOOKEEPER}")]
+    ZooKeeperNotFound {
+        /// The places that were searched.
+        looked_in: String,
+    },
+
+    /// The Apache Curator jars (used to check wire compatibility with Java clients) were not found.
+    #[error("Apache Curator jars not found (missing: {missing}); {INSTALL_CURATOR}")]
+    CuratorNotFound {
+        /// The jars that are missing.
+        missing: String,
+    },
+
+    /// A server process could not be started or died while starting.
+    #[error("{what} failed to start: {reason}\n--- log tail ---\n{log_tail}")]
+    Start {
+        /// Which server (or program) was being started.
+        what: String,
+        /// Why it failed.
+        reason: String,
+        /// The last lines of its log file.
+        log_tail: String,
+    },
+
+    /// `javac` rejected a source file.
+    #[error("javac failed to compile {class_name}:\n{output}")]
+    Compile {
+        /// The class that was compiled.
+        class_name: String,
+        /// What javac printed.
+        output: String,
+    },
+
+    /// A bounded wait ran out.
+    #[error("timed out after {after:?} waiting for {what}\n--- log tail ---\n{log_tail}")]
+    Timeout {
+        /// What was being waited for.
+        what: String,
+        /// How long the wait lasted.
+        after: Duration,
+        /// The last lines of the relevant server log(s), if any.
+        log_tail: String,
+    },
+
+    /// An I/O error from the operating system.
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+}
