@@ -1,1 +1,40 @@
 //! Real ZooKeeper servers and fault injection for tests.
+//!
+//! * [`ZkServer`]: one standalone server on a free loopback port ([`ZkServer::shared`] gives
+//!   every test of a test binary the same one), with stop / kill / restart / pause / resume.
+//! * [`ZkEnsemble`]: a quorum of several servers, with per-server faults and leader lookup.
+//! * [`FaultProxy`]: a TCP proxy that can cut or blackhole a client's connection.
+//! * [`expire_session`]: expires a live session on the server.
+//! * [`curator_classpath`], [`compile_java`], [`java_command`]: run small Apache Curator
+//!   programs against the servers to check interoperability with Java clients.
+//!
+//! Servers run Debian's ZooKeeper (`apt-get install -y zookeeper`, which brings Java too) or the
+//! jars in `$ZOOKEEPER_CLASSPATH`, with `java` from `$JAVA_HOME` or `$PATH`. Each server is a JVM
+//! in its own temp directory (`zoo.cfg`, `data/`, `server.log`) configured for fast tests
+//! (`tickTime=200`, sessions of 400 ms to 60 s, all four-letter words enabled, no fsync).
+//!
+//! Server JVMs never outlive the test process: handles kill them on drop, and each JVM is spawned
+//! with `PR_SET_PDEATHSIG = SIGKILL` from one long-lived thread, so the kernel kills it when the
+//! test process exits, even for the never-dropped shared server.
+//!
+//! The blocking API is plain sync code (fine inside `#[tokio::test]`); only
+//! [`expire_session`] is async.
+
+mod ensemble;
+mod error;
+mod expire;
+mod java;
+mod node;
+mod ports;
+mod proxy;
+mod scratch;
+mod server;
+mod spawner;
+mod wire;
+
+pub use ensemble::ZkEnsemble;
+pub use error::TestkitError;
+pub use expire::expire_session;
+pub use java::{compile_java, curator_classpath, java_command, java_path, javac_path};
+pub use proxy::{FaultProxy, ProxyMode};
+pub use server::ZkServer;
