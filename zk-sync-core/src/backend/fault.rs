@@ -34,6 +34,8 @@ pub enum Op {
 /// What happens to the targeted request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FaultAction {
+    /// Nothing happens: lets a call through so that a later fault hits the next one.
+    Pass,
     /// The request is never sent; the caller gets `ConnectionLoss`.
     ConnectionLossBeforeSend,
     /// The request is sent and applied; its reply is replaced by `ConnectionLoss`.
@@ -171,7 +173,7 @@ impl FaultyBackend {
     /// Applies the plan to one request: `send` sends it and returns its reply future.
     fn apply<'a, T: Send + 'a>(&'a self, op: Op, send: impl FnOnce() -> Reply<'a, T>) -> Reply<'a, T> {
         match self.plan.take(op) {
-            None => send(),
+            None | Some(FaultAction::Pass) => send(),
             Some(FaultAction::ConnectionLossBeforeSend) => {
                 async { Err(ZkErrorCode::ConnectionLoss) }.boxed()
             }
