@@ -91,7 +91,9 @@ impl fmt::Display for InvalidArgument {
             InvalidArgument::RelativePath(p) => write!(f, "path {p:?} must start with '/'"),
             InvalidArgument::TrailingSlash(p) => write!(f, "path {p:?} must not end with '/'"),
             InvalidArgument::EmptySegment(p) => write!(f, "path {p:?} has an empty segment"),
-            InvalidArgument::RelativeSegment(p) => write!(f, "path {p:?} has a '.' or '..' segment"),
+            InvalidArgument::RelativeSegment(p) => {
+                write!(f, "path {p:?} has a '.' or '..' segment")
+            }
             InvalidArgument::ForbiddenCharacter(p) => {
                 write!(f, "path {p:?} contains a NUL or control character")
             }
@@ -147,7 +149,13 @@ impl Error {
     /// Returns `true` when the session (and so every hold taken in it) is gone.
     pub fn is_session_lost(&self) -> bool {
         matches!(self, Error::SessionLost)
-            || matches!(self, Error::Zk { code: ZkErrorCode::SessionExpired, .. })
+            || matches!(
+                self,
+                Error::Zk {
+                    code: ZkErrorCode::SessionExpired,
+                    ..
+                }
+            )
     }
 
     /// Returns `true` when a hold was lost before it was released: its session ended or its
@@ -169,15 +177,26 @@ impl Error {
     /// Returns `true` for a connection that could not be established or was lost mid-request.
     pub fn is_connection(&self) -> bool {
         matches!(self, Error::Connect { .. })
-            || matches!(self, Error::Zk { code: ZkErrorCode::ConnectionLoss, .. })
+            || matches!(
+                self,
+                Error::Zk {
+                    code: ZkErrorCode::ConnectionLoss,
+                    ..
+                }
+            )
     }
 
     /// Returns `true` when the server refused the request for lack of permission.
     pub fn is_no_auth(&self) -> bool {
         matches!(
             self,
-            Error::Zk { code: ZkErrorCode::NoAuth | ZkErrorCode::AuthFailed, .. }
-                | Error::Connect { reason: ZkErrorCode::AuthFailed, .. }
+            Error::Zk {
+                code: ZkErrorCode::NoAuth | ZkErrorCode::AuthFailed,
+                ..
+            } | Error::Connect {
+                reason: ZkErrorCode::AuthFailed,
+                ..
+            }
         )
     }
 
@@ -193,7 +212,11 @@ impl Error {
         match code {
             ZkErrorCode::SessionExpired => Error::SessionLost,
             ZkErrorCode::Closed => Error::SessionLost,
-            code => Error::Zk { op, path: path.to_owned(), code },
+            code => Error::Zk {
+                op,
+                path: path.to_owned(),
+                code,
+            },
         }
     }
 }

@@ -105,9 +105,19 @@ impl ConnectString {
         let hosts: Vec<String> = self
             .hosts
             .iter()
-            .map(|(h, p)| if h.contains(':') { format!("[{h}]:{p}") } else { format!("{h}:{p}") })
+            .map(|(h, p)| {
+                if h.contains(':') {
+                    format!("[{h}]:{p}")
+                } else {
+                    format!("{h}:{p}")
+                }
+            })
             .collect();
-        format!("{}{}", hosts.join(","), self.chroot.as_deref().unwrap_or(""))
+        format!(
+            "{}{}",
+            hosts.join(","),
+            self.chroot.as_deref().unwrap_or("")
+        )
     }
 }
 
@@ -132,13 +142,34 @@ mod tests {
             ("/a/b-c_d.e", None),
             ("", Some(|e| matches!(e, InvalidArgument::EmptyPath))),
             ("/", Some(|e| matches!(e, InvalidArgument::RootPath))),
-            ("a/b", Some(|e| matches!(e, InvalidArgument::RelativePath(_)))),
-            ("/a/", Some(|e| matches!(e, InvalidArgument::TrailingSlash(_)))),
-            ("/a//b", Some(|e| matches!(e, InvalidArgument::EmptySegment(_)))),
-            ("/a/./b", Some(|e| matches!(e, InvalidArgument::RelativeSegment(_)))),
-            ("/a/..", Some(|e| matches!(e, InvalidArgument::RelativeSegment(_)))),
-            ("/a\0b", Some(|e| matches!(e, InvalidArgument::ForbiddenCharacter(_)))),
-            ("/a\nb", Some(|e| matches!(e, InvalidArgument::ForbiddenCharacter(_)))),
+            (
+                "a/b",
+                Some(|e| matches!(e, InvalidArgument::RelativePath(_))),
+            ),
+            (
+                "/a/",
+                Some(|e| matches!(e, InvalidArgument::TrailingSlash(_))),
+            ),
+            (
+                "/a//b",
+                Some(|e| matches!(e, InvalidArgument::EmptySegment(_))),
+            ),
+            (
+                "/a/./b",
+                Some(|e| matches!(e, InvalidArgument::RelativeSegment(_))),
+            ),
+            (
+                "/a/..",
+                Some(|e| matches!(e, InvalidArgument::RelativeSegment(_))),
+            ),
+            (
+                "/a\0b",
+                Some(|e| matches!(e, InvalidArgument::ForbiddenCharacter(_))),
+            ),
+            (
+                "/a\nb",
+                Some(|e| matches!(e, InvalidArgument::ForbiddenCharacter(_))),
+            ),
         ];
         for (path, expected) in table {
             match (validate_path(path), expected) {
@@ -152,13 +183,24 @@ mod tests {
     #[test]
     fn connect_strings() {
         let c = ConnectString::parse("127.0.0.1:2181,[::1]:2182/app/x").unwrap();
-        assert_eq!(c.hosts, vec![("127.0.0.1".into(), 2181), ("::1".into(), 2182)]);
+        assert_eq!(
+            c.hosts,
+            vec![("127.0.0.1".into(), 2181), ("::1".into(), 2182)]
+        );
         assert_eq!(c.chroot.as_deref(), Some("/app/x"));
         assert_eq!(c.to_client_string(), "127.0.0.1:2181,[::1]:2182/app/x");
-        assert_eq!(ConnectString::parse("zk").unwrap().hosts, vec![("zk".into(), 2181)]);
-        for bad in ["", "/chroot", "h:0", "h:x", "h:99999", "h:1,", "h:1/a/", "h:1//a", "a b:1"] {
+        assert_eq!(
+            ConnectString::parse("zk").unwrap().hosts,
+            vec![("zk".into(), 2181)]
+        );
+        for bad in [
+            "", "/chroot", "h:0", "h:x", "h:99999", "h:1,", "h:1/a/", "h:1//a", "a b:1",
+        ] {
             assert!(
-                matches!(ConnectString::parse(bad), Err(InvalidArgument::ConnectString(_))),
+                matches!(
+                    ConnectString::parse(bad),
+                    Err(InvalidArgument::ConnectString(_))
+                ),
                 "{bad:?} accepted"
             );
         }

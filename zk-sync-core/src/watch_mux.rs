@@ -90,7 +90,11 @@ impl WatchMux {
         path: &str,
     ) -> Result<NodeWatch, Error> {
         let status = epoch.status_receiver();
-        let key = WatchKey { epoch: epoch.number(), kind, path: path.to_owned() };
+        let key = WatchKey {
+            epoch: epoch.number(),
+            kind,
+            path: path.to_owned(),
+        };
         let (fired, armed) = {
             // The shard lock is held while we subscribe, so the arming task can never see
             // "no receivers" and retire an entry that a waiter has just joined.
@@ -106,9 +110,17 @@ impl WatchMux {
             }
         };
         let watch = NodeWatch { fired, status };
-        let Some(sender) = armed else { return Ok(watch) };
+        let Some(sender) = armed else {
+            return Ok(watch);
+        };
         let (armed_tx, armed_rx) = oneshot::channel();
-        tokio::spawn(arm(self.entries.clone(), epoch.clone(), key, sender, armed_tx));
+        tokio::spawn(arm(
+            self.entries.clone(),
+            epoch.clone(),
+            key,
+            sender,
+            armed_tx,
+        ));
         match armed_rx.await {
             Ok(Ok(())) => Ok(watch),
             Ok(Err(error)) => Err(error),
@@ -129,11 +141,15 @@ async fn arm(
         let backend = epoch.backend();
         let reply = epoch.call(async {
             match key.kind {
-                WatchKind::Data => backend.get_data_watch(path).await.map(|(_, _, watch)| watch),
+                WatchKind::Data => backend
+                    .get_data_watch(path)
+                    .await
+                    .map(|(_, _, watch)| watch),
                 WatchKind::Exists => backend.exists_watch(path).await.map(|(_, watch)| watch),
-                WatchKind::Children => {
-                    backend.get_children_watch(path).await.map(|(_, watch)| watch)
-                }
+                WatchKind::Children => backend
+                    .get_children_watch(path)
+                    .await
+                    .map(|(_, watch)| watch),
             }
         });
         match reply.await {

@@ -27,7 +27,11 @@ async fn uncontended_acquire_creates_curator_named_node_and_release_removes_it()
     let hold = queue.acquire(&Exclusive::LOCK, 0, b"me").await.unwrap();
     let name = hold.name().to_owned();
     assert!(name.starts_with("_c_"), "{name}");
-    assert_eq!(&name[39..44], "-lock", "protected prefix is _c_ + 36-char uuid: {name}");
+    assert_eq!(
+        &name[39..44],
+        "-lock",
+        "protected prefix is _c_ + 36-char uuid: {name}"
+    );
     assert_eq!(name.len(), "_c_".len() + 36 + "-lock-".len() + 10, "{name}");
     assert_eq!(hold.session_id(), session.status().session_id);
     assert_eq!(children(&session, &dir).await, vec![name]);
@@ -67,7 +71,10 @@ async fn contenders_acquire_in_fifo_order_with_increasing_fencing_tokens() {
         task.await.unwrap();
     }
     let order = order.lock().unwrap().clone();
-    assert_eq!(order.iter().map(|(i, _)| *i).collect::<Vec<_>>(), vec![0, 1, 2, 3, 4]);
+    assert_eq!(
+        order.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
+        vec![0, 1, 2, 3, 4]
+    );
     let mut previous = first_token;
     for (_, token) in order {
         assert!(token > previous, "fencing tokens must increase");
@@ -81,8 +88,16 @@ async fn try_acquire_would_block_and_leaves_no_node() {
     let session = session_to(&server().connect_string()).await;
     let dir = unique_path("try");
     let queue = ContenderQueue::new(session.clone(), &dir, "test").unwrap();
-    let hold = queue.try_acquire(&Exclusive::LOCK, 0, b"").await.unwrap().expect("free");
-    assert!(queue.try_acquire(&Exclusive::LOCK, 0, b"").await.unwrap().is_none());
+    let hold = queue
+        .try_acquire(&Exclusive::LOCK, 0, b"")
+        .await
+        .unwrap()
+        .expect("free");
+    assert!(queue
+        .try_acquire(&Exclusive::LOCK, 0, b"")
+        .await
+        .unwrap()
+        .is_none());
     eventually(Duration::from_secs(1), "failed try's node removed", || {
         let (session, dir) = (session.clone(), dir.clone());
         async move { children(&session, &dir).await.len() == 1 }
@@ -114,8 +129,16 @@ async fn connection_loss_after_create_adopts_own_node_without_duplicate() {
     let creates_before = plan.calls(Op::Create);
     let hold = queue.acquire(&Exclusive::LOCK, 0, b"").await.unwrap();
     assert!(!plan.has_pending(), "the fault fired");
-    assert_eq!(plan.calls(Op::Create) - creates_before, 1, "recovered without a second create");
-    assert_eq!(children(&session, &dir).await, vec![hold.name().to_owned()], "no duplicate");
+    assert_eq!(
+        plan.calls(Op::Create) - creates_before,
+        1,
+        "recovered without a second create"
+    );
+    assert_eq!(
+        children(&session, &dir).await,
+        vec![hold.name().to_owned()],
+        "no duplicate"
+    );
     hold.release().await.unwrap();
     assert!(children(&session, &dir).await.is_empty(), "no orphan");
 }
@@ -135,25 +158,51 @@ async fn after_a_session_change_a_node_of_the_old_session_is_never_adopted() {
     plan.inject_next(Op::Create, FaultAction::ExpireAfterSend);
     let hold = queue.acquire(&Exclusive::LOCK, 0, b"").await.unwrap();
     assert_eq!(session.status().epoch, 2);
-    assert_ne!(hold.session_id(), old_session, "hold belongs to the new session");
+    assert_ne!(
+        hold.session_id(),
+        old_session,
+        "hold belongs to the new session"
+    );
     let nodes = children(&observer, &dir).await;
-    assert_eq!(nodes, vec![hold.name().to_owned()], "old session's node deleted, not adopted");
+    assert_eq!(
+        nodes,
+        vec![hold.name().to_owned()],
+        "old session's node deleted, not adopted"
+    );
     hold.release().await.unwrap();
     plan.release_retained();
     assert!(children(&observer, &dir).await.is_empty());
 }
 
 /// Drops an acquire future at one await point and checks the directory empties within a second.
-async fn cancel_while(plan: &FaultPlan, session: &Session, dir: &str, hold_first: bool, arm: impl FnOnce()) {
+async fn cancel_while(
+    plan: &FaultPlan,
+    session: &Session,
+    dir: &str,
+    hold_first: bool,
+    arm: impl FnOnce(),
+) {
     let queue = ContenderQueue::new(session.clone(), dir, "test").unwrap();
-    let blocker = if hold_first { Some(queue.acquire(&Exclusive::LOCK, 0, b"").await.unwrap()) } else { None };
+    let blocker = if hold_first {
+        Some(queue.acquire(&Exclusive::LOCK, 0, b"").await.unwrap())
+    } else {
+        None
+    };
     arm();
-    let attempt = tokio::time::timeout(Duration::from_millis(300), queue.acquire(&Exclusive::LOCK, 0, b""));
-    assert!(attempt.await.is_err(), "acquire should still be pending when cancelled");
+    let attempt = tokio::time::timeout(
+        Duration::from_millis(300),
+        queue.acquire(&Exclusive::LOCK, 0, b""),
+    );
+    assert!(
+        attempt.await.is_err(),
+        "acquire should still be pending when cancelled"
+    );
     drop(blocker);
-    eventually(Duration::from_secs(1), "directory empty after cancel", || async {
-        children(session, dir).await.is_empty()
-    })
+    eventually(
+        Duration::from_secs(1),
+        "directory empty after cancel",
+        || async { children(session, dir).await.is_empty() },
+    )
     .await;
     assert!(!plan.has_pending());
 }
@@ -164,7 +213,13 @@ async fn cancelling_at_every_await_point_leaves_the_directory_empty() {
     let session = faulty_session(&plan).await;
     let dir = unique_path("cancel");
     // Directory exists beforehand so each create is the contender's own.
-    drop(ContenderQueue::new(session.clone(), &dir, "t").unwrap().acquire(&Exclusive::LOCK, 0, b"").await.unwrap());
+    drop(
+        ContenderQueue::new(session.clone(), &dir, "t")
+            .unwrap()
+            .acquire(&Exclusive::LOCK, 0, b"")
+            .await
+            .unwrap(),
+    );
 
     // 1. create in flight: the reply is held back past the cancellation.
     cancel_while(&plan, &session, &dir, false, || {
@@ -173,7 +228,10 @@ async fn cancelling_at_every_await_point_leaves_the_directory_empty() {
     .await;
     // 2. create answered, pipelined listing in flight.
     cancel_while(&plan, &session, &dir, false, || {
-        plan.inject_next(Op::GetChildren, FaultAction::DelayReply(Duration::from_secs(2)))
+        plan.inject_next(
+            Op::GetChildren,
+            FaultAction::DelayReply(Duration::from_secs(2)),
+        )
     })
     .await;
     // 3. waiting on a predecessor.
@@ -188,7 +246,10 @@ async fn cancelling_at_every_await_point_leaves_the_directory_empty() {
         plan.inject_next(Op::Create, FaultAction::ConnectionLossAfterSend);
         // The first listing is the one pipelined behind the create; the second is recovery's.
         plan.inject_next(Op::GetChildren, FaultAction::Pass);
-        plan.inject_next(Op::GetChildren, FaultAction::DelayReply(Duration::from_secs(2)));
+        plan.inject_next(
+            Op::GetChildren,
+            FaultAction::DelayReply(Duration::from_secs(2)),
+        );
     })
     .await;
 }
@@ -206,10 +267,23 @@ async fn a_hold_reports_its_node_deleted_by_someone_else() {
         (reason, hold.release().await)
     });
     tokio::time::sleep(Duration::from_millis(100)).await;
-    other.live_epoch().await.unwrap().backend().delete(&path, None).await.unwrap();
-    let (reason, released) = tokio::time::timeout(Duration::from_secs(5), lost).await.unwrap().unwrap();
+    other
+        .live_epoch()
+        .await
+        .unwrap()
+        .backend()
+        .delete(&path, None)
+        .await
+        .unwrap();
+    let (reason, released) = tokio::time::timeout(Duration::from_secs(5), lost)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(reason, LossReason::NodeDeleted);
-    assert!(matches!(released, Err(Error::NodeDeleted { .. })), "{released:?}");
+    assert!(
+        matches!(released, Err(Error::NodeDeleted { .. })),
+        "{released:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

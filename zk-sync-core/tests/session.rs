@@ -21,13 +21,21 @@ async fn cut_suspends_and_restore_reconnects_the_same_session() {
 
     proxy.cut();
     wait_for_state(&session, SessionState::Suspended, Duration::from_secs(3)).await;
-    tokio::time::timeout(Duration::from_millis(100), hold.uncertain()).await.expect("hold uncertain");
+    tokio::time::timeout(Duration::from_millis(100), hold.uncertain())
+        .await
+        .expect("hold uncertain");
     proxy.restore();
     wait_for_state(&session, SessionState::Reconnected, Duration::from_secs(5)).await;
     let after = session.status();
-    assert_eq!(after.session_id, before.session_id, "same ZooKeeper session");
+    assert_eq!(
+        after.session_id, before.session_id,
+        "same ZooKeeper session"
+    );
     assert_eq!(after.epoch, 1);
-    assert!(!hold.is_lost() && !hold.is_uncertain(), "hold still valid after reconnect");
+    assert!(
+        !hold.is_lost() && !hold.is_uncertain(),
+        "hold still valid after reconnect"
+    );
     hold.release().await.unwrap();
 }
 
@@ -42,13 +50,21 @@ async fn blackhole_past_the_session_timeout_loses_the_session_and_opens_a_new_ep
     proxy.blackhole();
     wait_for_state(&session, SessionState::Suspended, Duration::from_secs(5)).await;
     wait_for_state(&session, SessionState::Lost, Duration::from_secs(5)).await;
-    assert_eq!(tokio::time::timeout(Duration::from_secs(1), hold.lost()).await.unwrap(), LossReason::SessionLost);
+    assert_eq!(
+        tokio::time::timeout(Duration::from_secs(1), hold.lost())
+            .await
+            .unwrap(),
+        LossReason::SessionLost
+    );
     assert!(hold.is_lost());
     proxy.restore();
     wait_for_state(&session, SessionState::Connected, Duration::from_secs(10)).await;
     let second = session.status();
     assert_eq!(second.epoch, first.epoch + 1);
-    assert_ne!(second.session_id, first.session_id, "a new ZooKeeper session");
+    assert_ne!(
+        second.session_id, first.session_id,
+        "a new ZooKeeper session"
+    );
     // A hold of the old epoch stays lost: it is never treated as held again.
     assert!(hold.is_lost());
     assert!(hold.release().await.unwrap_err().is_session_lost());
@@ -60,23 +76,34 @@ async fn blackhole_past_the_session_timeout_loses_the_session_and_opens_a_new_ep
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_side_expiry_is_reported_lost_then_a_new_epoch_connects() {
-    let session = session_to(&server().connect_string()).await;
+    let proxy = FaultProxy::start(server().addr()).unwrap();
+    let session = session_to(&proxy.connect_string()).await;
     let first = session.status();
     let queue = ContenderQueue::new(session.clone(), &unique_path("expire"), "test").unwrap();
     let hold = queue.acquire(&Exclusive::LOCK, 0, b"").await.unwrap();
+    // Cut our own path first, so the client cannot win the session back while it is expired.
     let credentials = session.zookeeper_client_session().unwrap();
-    expire_session(&server().connect_string(), credentials).await.unwrap();
+    proxy.cut();
+    expire_session(&server().connect_string(), credentials)
+        .await
+        .unwrap();
+    proxy.restore();
     assert_eq!(
-        tokio::time::timeout(Duration::from_secs(5), hold.lost()).await.expect("loss reported"),
+        tokio::time::timeout(Duration::from_secs(5), hold.lost())
+            .await
+            .expect("loss reported"),
         LossReason::SessionLost
     );
     wait_for_state(&session, SessionState::Connected, Duration::from_secs(5)).await;
     assert_eq!(session.status().epoch, first.epoch + 1);
     // Expired session's ephemeral node is gone: the new epoch acquires at once.
-    let again = tokio::time::timeout(Duration::from_secs(2), queue.acquire(&Exclusive::LOCK, 0, b""))
-        .await
-        .expect("lock free after expiry")
-        .unwrap();
+    let again = tokio::time::timeout(
+        Duration::from_secs(2),
+        queue.acquire(&Exclusive::LOCK, 0, b""),
+    )
+    .await
+    .expect("lock free after expiry")
+    .unwrap();
     assert!(again.fencing_token() > hold.fencing_token());
 }
 
@@ -90,12 +117,19 @@ async fn closing_ends_every_clone_and_holds() {
     assert_eq!(clone.status().state, SessionState::Closed);
     assert_eq!(hold.lost().await, LossReason::Closed);
     assert!(matches!(clone.live_epoch().await, Err(Error::Closed)));
-    assert!(matches!(queue.acquire(&Exclusive::LOCK, 0, b"").await, Err(Error::Closed)));
+    assert!(matches!(
+        queue.acquire(&Exclusive::LOCK, 0, b"").await,
+        Err(Error::Closed)
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connecting_to_nothing_is_a_connect_error_within_the_timeout() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let started = std::time::Instant::now();
     let error = Session::builder(&format!("127.0.0.1:{port}"))
         .connection_timeout(Duration::from_millis(500))
@@ -111,20 +145,46 @@ async fn bad_input_is_a_typed_error_never_a_panic() {
     type Check = fn(&InvalidArgument) -> bool;
     let connect_table: &[(&str, Check)] = &[
         ("", |e| matches!(e, InvalidArgument::ConnectString(_))),
-        ("127.0.0.1:notaport", |e| matches!(e, InvalidArgument::ConnectString(_))),
-        ("127.0.0.1:0", |e| matches!(e, InvalidArgument::ConnectString(_))),
-        ("127.0.0.1:2181/bad/", |e| matches!(e, InvalidArgument::ConnectString(_))),
-        ("127.0.0.1:2181,,", |e| matches!(e, InvalidArgument::ConnectString(_))),
+        ("127.0.0.1:notaport", |e| {
+            matches!(e, InvalidArgument::ConnectString(_))
+        }),
+        ("127.0.0.1:0", |e| {
+            matches!(e, InvalidArgument::ConnectString(_))
+        }),
+        ("127.0.0.1:2181/bad/", |e| {
+            matches!(e, InvalidArgument::ConnectString(_))
+        }),
+        ("127.0.0.1:2181,,", |e| {
+            matches!(e, InvalidArgument::ConnectString(_))
+        }),
     ];
     for (connect, check) in connect_table {
         let error = Session::connect(connect).await.unwrap_err();
-        assert!(error.invalid_argument().is_some_and(check), "{connect:?} gave {error:?}");
+        assert!(
+            error.invalid_argument().is_some_and(check),
+            "{connect:?} gave {error:?}"
+        );
     }
-    let zero = Session::builder(&server().connect_string()).session_timeout(Duration::ZERO).connect().await;
-    assert!(matches!(zero.unwrap_err().invalid_argument(), Some(InvalidArgument::ZeroDuration(_))));
-    let zero = Session::builder(&server().connect_string()).connection_timeout(Duration::ZERO).connect().await;
-    assert!(matches!(zero.unwrap_err().invalid_argument(), Some(InvalidArgument::ZeroDuration(_))));
-    let no_acl = Session::builder(&server().connect_string()).default_acl(vec![]).connect().await;
+    let zero = Session::builder(&server().connect_string())
+        .session_timeout(Duration::ZERO)
+        .connect()
+        .await;
+    assert!(matches!(
+        zero.unwrap_err().invalid_argument(),
+        Some(InvalidArgument::ZeroDuration(_))
+    ));
+    let zero = Session::builder(&server().connect_string())
+        .connection_timeout(Duration::ZERO)
+        .connect()
+        .await;
+    assert!(matches!(
+        zero.unwrap_err().invalid_argument(),
+        Some(InvalidArgument::ZeroDuration(_))
+    ));
+    let no_acl = Session::builder(&server().connect_string())
+        .default_acl(vec![])
+        .connect()
+        .await;
     assert!(no_acl.unwrap_err().is_invalid_argument());
 
     let session = session_to(&server().connect_string()).await;
@@ -132,18 +192,35 @@ async fn bad_input_is_a_typed_error_never_a_panic() {
         ("", |e| matches!(e, InvalidArgument::EmptyPath)),
         ("/", |e| matches!(e, InvalidArgument::RootPath)),
         ("locks/a", |e| matches!(e, InvalidArgument::RelativePath(_))),
-        ("/locks/", |e| matches!(e, InvalidArgument::TrailingSlash(_))),
-        ("/locks//a", |e| matches!(e, InvalidArgument::EmptySegment(_))),
-        ("/locks/../a", |e| matches!(e, InvalidArgument::RelativeSegment(_))),
-        ("/locks/\0", |e| matches!(e, InvalidArgument::ForbiddenCharacter(_))),
+        ("/locks/", |e| {
+            matches!(e, InvalidArgument::TrailingSlash(_))
+        }),
+        ("/locks//a", |e| {
+            matches!(e, InvalidArgument::EmptySegment(_))
+        }),
+        ("/locks/../a", |e| {
+            matches!(e, InvalidArgument::RelativeSegment(_))
+        }),
+        ("/locks/\0", |e| {
+            matches!(e, InvalidArgument::ForbiddenCharacter(_))
+        }),
     ];
     for (path, check) in path_table {
         let error = ContenderQueue::new(session.clone(), path, "test").unwrap_err();
-        assert!(error.invalid_argument().is_some_and(check), "{path:?} gave {error:?}");
+        assert!(
+            error.invalid_argument().is_some_and(check),
+            "{path:?} gave {error:?}"
+        );
     }
     let queue = ContenderQueue::new(session.clone(), &unique_path("marker"), "test").unwrap();
     let error = queue.acquire(&Exclusive::LOCK, 3, b"").await.unwrap_err();
-    assert!(matches!(error.invalid_argument(), Some(InvalidArgument::RecipeName(_))), "{error:?}");
+    assert!(
+        matches!(
+            error.invalid_argument(),
+            Some(InvalidArgument::RecipeName(_))
+        ),
+        "{error:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -160,9 +237,21 @@ async fn digest_auth_and_creator_acl_protect_nodes_from_other_sessions() {
     let hold = queue.acquire(&Exclusive::LOCK, 0, b"").await.unwrap();
     let stranger = session_to(&server().connect_string()).await;
     let epoch = stranger.live_epoch().await.unwrap();
-    let denied = epoch.backend().create(&format!("{dir}/x"), b"", NodeKind::Persistent, &[Acl::anyone_all()]).await;
+    let denied = epoch
+        .backend()
+        .create(
+            &format!("{dir}/x"),
+            b"",
+            NodeKind::Persistent,
+            &[Acl::anyone_all()],
+        )
+        .await;
     assert_eq!(denied.unwrap_err(), zk_sync_core::ZkErrorCode::NoAuth);
-    let error = ContenderQueue::new(stranger.clone(), &dir, "test").unwrap().acquire(&Exclusive::LOCK, 0, b"").await.unwrap_err();
+    let error = ContenderQueue::new(stranger.clone(), &dir, "test")
+        .unwrap()
+        .acquire(&Exclusive::LOCK, 0, b"")
+        .await
+        .unwrap_err();
     assert!(error.is_no_auth(), "{error:?}");
     hold.release().await.unwrap();
 }

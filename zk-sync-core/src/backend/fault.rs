@@ -23,6 +23,8 @@ pub enum Op {
     Create,
     /// `delete`
     Delete,
+    /// `setData`
+    SetData,
     /// `getData` (with or without watch)
     GetData,
     /// `exists` with watch
@@ -131,7 +133,10 @@ impl FaultyConnector {
 
     /// Wraps any connector.
     pub fn wrap(inner: impl Connector, plan: FaultPlan) -> FaultyConnector {
-        FaultyConnector { inner: Arc::new(inner), plan }
+        FaultyConnector {
+            inner: Arc::new(inner),
+            plan,
+        }
     }
 }
 
@@ -152,7 +157,12 @@ impl Connector for FaultyConnector {
                 }
             }
         });
-        Ok(Arc::new(FaultyBackend { inner, plan: self.plan.clone(), state_tx, state_rx }))
+        Ok(Arc::new(FaultyBackend {
+            inner,
+            plan: self.plan.clone(),
+            state_tx,
+            state_rx,
+        }))
     }
 }
 
@@ -165,13 +175,19 @@ struct FaultyBackend {
 
 impl fmt::Debug for FaultyBackend {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FaultyBackend").field("inner", &self.inner).finish()
+        f.debug_struct("FaultyBackend")
+            .field("inner", &self.inner)
+            .finish()
     }
 }
 
 impl FaultyBackend {
     /// Applies the plan to one request: `send` sends it and returns its reply future.
-    fn apply<'a, T: Send + 'a>(&'a self, op: Op, send: impl FnOnce() -> Reply<'a, T>) -> Reply<'a, T> {
+    fn apply<'a, T: Send + 'a>(
+        &'a self,
+        op: Op,
+        send: impl FnOnce() -> Reply<'a, T>,
+    ) -> Reply<'a, T> {
         match self.plan.take(op) {
             None | Some(FaultAction::Pass) => send(),
             Some(FaultAction::ConnectionLossBeforeSend) => {
@@ -234,6 +250,15 @@ impl Backend for FaultyBackend {
 
     fn delete<'a>(&'a self, path: &'a str, version: Option<i32>) -> Reply<'a, ()> {
         self.apply(Op::Delete, || self.inner.delete(path, version))
+    }
+
+    fn set_data<'a>(
+        &'a self,
+        path: &'a str,
+        data: &'a [u8],
+        version: Option<i32>,
+    ) -> Reply<'a, Stat> {
+        self.apply(Op::SetData, || self.inner.set_data(path, data, version))
     }
 
     fn get_data<'a>(&'a self, path: &'a str) -> Reply<'a, (Vec<u8>, Stat)> {

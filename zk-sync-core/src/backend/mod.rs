@@ -41,11 +41,24 @@ pub trait Backend: Send + Sync + fmt::Debug + 'static {
     fn state(&self) -> tokio::sync::watch::Receiver<BackendState>;
 
     /// Creates a node; sequential modes append the server's counter to `path`.
-    fn create<'a>(&'a self, path: &'a str, data: &'a [u8], kind: NodeKind, acl: &'a [Acl])
-        -> Reply<'a, Created>;
+    fn create<'a>(
+        &'a self,
+        path: &'a str,
+        data: &'a [u8],
+        kind: NodeKind,
+        acl: &'a [Acl],
+    ) -> Reply<'a, Created>;
 
     /// Deletes a node, optionally only at `version`.
     fn delete<'a>(&'a self, path: &'a str, version: Option<i32>) -> Reply<'a, ()>;
+
+    /// Replaces a node's data, optionally only at `version`; returns the new stat.
+    fn set_data<'a>(
+        &'a self,
+        path: &'a str,
+        data: &'a [u8],
+        version: Option<i32>,
+    ) -> Reply<'a, Stat>;
 
     /// Reads a node's data and stat.
     fn get_data<'a>(&'a self, path: &'a str) -> Reply<'a, (Vec<u8>, Stat)>;

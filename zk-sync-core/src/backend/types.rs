@@ -72,7 +72,10 @@ pub enum BackendState {
 impl BackendState {
     /// Whether the session can never be used again.
     pub fn is_terminal(self) -> bool {
-        matches!(self, BackendState::Expired | BackendState::AuthFailed | BackendState::Closed)
+        matches!(
+            self,
+            BackendState::Expired | BackendState::AuthFailed | BackendState::Closed
+        )
     }
 }
 
@@ -121,7 +124,11 @@ pub struct Acl {
 impl Acl {
     /// An entry from its parts.
     pub fn new(perms: Perms, scheme: &str, id: &str) -> Acl {
-        Acl { perms, scheme: scheme.to_owned(), id: id.to_owned() }
+        Acl {
+            perms,
+            scheme: scheme.to_owned(),
+            id: id.to_owned(),
+        }
     }
 
     /// `world:anyone` with every permission (ZooKeeper's `OPEN_ACL_UNSAFE`).

@@ -42,7 +42,10 @@ impl Connector for ZookeeperClientConnector {
         for (scheme, credentials) in &config.auth {
             connector = connector.with_auth(scheme, credentials);
         }
-        let client = connector.connect(&config.connect_string).await.map_err(code_of)?;
+        let client = connector
+            .connect(&config.connect_string)
+            .await
+            .map_err(code_of)?;
         Ok(Arc::new(ZookeeperClientBackend::new(client)))
     }
 }
@@ -107,7 +110,9 @@ impl Backend for ZookeeperClientBackend {
             NodeKind::Container => zk::CreateMode::Container,
         };
         let acls: Vec<zk::Acl> = acl.iter().map(acl_of).collect();
-        let reply = self.client.create(path, data, &mode.with_acls(zk::Acls::new(&acls)));
+        let reply = self
+            .client
+            .create(path, data, &mode.with_acls(zk::Acls::new(&acls)));
         async move {
             let (stat, sequence) = reply.await.map_err(code_of)?;
             let path = if kind == NodeKind::EphemeralSequential {
@@ -115,7 +120,10 @@ impl Backend for ZookeeperClientBackend {
             } else {
                 path.to_owned()
             };
-            Ok(Created { path, stat: stat_of(&stat) })
+            Ok(Created {
+                path,
+                stat: stat_of(&stat),
+            })
         }
         .boxed()
     }
@@ -124,6 +132,17 @@ impl Backend for ZookeeperClientBackend {
         count("delete");
         let reply = self.client.delete(path, version);
         async move { reply.await.map_err(code_of) }.boxed()
+    }
+
+    fn set_data<'a>(
+        &'a self,
+        path: &'a str,
+        data: &'a [u8],
+        version: Option<i32>,
+    ) -> Reply<'a, Stat> {
+        count("set_data");
+        let reply = self.client.set_data(path, data, version);
+        async move { reply.await.map(|stat| stat_of(&stat)).map_err(code_of) }.boxed()
     }
 
     fn get_data<'a>(&'a self, path: &'a str) -> Reply<'a, (Vec<u8>, Stat)> {

@@ -1,12 +1,12 @@
 //! [`Hold`]: a contender's node once the recipe says it holds.
 
+use crate::backend::NodeEvent;
 use crate::backend::Stat;
 use crate::error::{Error, ZkErrorCode};
 use crate::metrics::{HOLDS_LOST_TOTAL, HOLD_DURATION_SECONDS};
 use crate::session::cleanup::Doomed;
 use crate::session::{wait_for_end, wait_for_uncertain, Session, SessionStatus};
 use crate::watch_mux::{Wake, WatchKind};
-use crate::backend::NodeEvent;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -224,13 +224,23 @@ impl Hold {
     /// other branch reports that).
     async fn node_deleted(&self) -> LossReason {
         loop {
-            let Some(epoch) = self.session.current_epoch().filter(|e| e.number() == self.epoch) else {
+            let Some(epoch) = self
+                .session
+                .current_epoch()
+                .filter(|e| e.number() == self.epoch)
+            else {
                 return std::future::pending().await;
             };
-            let watch = self.session.watch(&epoch, WatchKind::Data, &self.path).await;
+            let watch = self
+                .session
+                .watch(&epoch, WatchKind::Data, &self.path)
+                .await;
             drop(epoch);
             match watch {
-                Err(Error::Zk { code: ZkErrorCode::NoNode, .. }) => return LossReason::NodeDeleted,
+                Err(Error::Zk {
+                    code: ZkErrorCode::NoNode,
+                    ..
+                }) => return LossReason::NodeDeleted,
                 Ok(watch) => match watch.changed().await {
                     Wake::Node(NodeEvent::Deleted) => return LossReason::NodeDeleted,
                     Wake::Node(_) | Wake::Session(_) => continue,
@@ -252,16 +262,26 @@ impl Hold {
     pub async fn release(mut self) -> Result<(), Error> {
         self.released = true;
         self.record_hold_duration();
-        let Some(epoch) = self.session.current_epoch().filter(|e| e.number() == self.epoch) else {
+        let Some(epoch) = self
+            .session
+            .current_epoch()
+            .filter(|e| e.number() == self.epoch)
+        else {
             return Err(wait_for_end(self.status.clone(), self.epoch).await);
         };
         let path = self.path.as_str();
-        match epoch.retry("delete", path, |b| b.delete(path, None)).await? {
+        match epoch
+            .retry("delete", path, |b| b.delete(path, None))
+            .await?
+        {
             Ok(()) => Ok(()),
-            Err(ZkErrorCode::NoNode) => Err(Error::NodeDeleted { path: self.path.clone() }),
+            Err(ZkErrorCode::NoNode) => Err(Error::NodeDeleted {
+                path: self.path.clone(),
+            }),
             Err(code) => {
                 // Still ours: make sure it goes.
-                self.session.delete_in_background(epoch, Doomed::Path(self.path.clone()));
+                self.session
+                    .delete_in_background(epoch, Doomed::Path(self.path.clone()));
                 Err(Error::zk("delete", path, code))
             }
         }
@@ -279,8 +299,13 @@ impl Drop for Hold {
             return;
         }
         self.record_hold_duration();
-        if let Some(epoch) = self.session.current_epoch().filter(|e| e.number() == self.epoch) {
-            self.session.delete_in_background(epoch, Doomed::Path(std::mem::take(&mut self.path)));
+        if let Some(epoch) = self
+            .session
+            .current_epoch()
+            .filter(|e| e.number() == self.epoch)
+        {
+            self.session
+                .delete_in_background(epoch, Doomed::Path(std::mem::take(&mut self.path)));
         }
     }
 }

@@ -40,7 +40,11 @@ impl Contender {
                 found = Some(index);
             }
         }
-        found.map(|marker| Contender { name, marker, sort_key_at: key_at })
+        found.map(|marker| Contender {
+            name,
+            marker,
+            sort_key_at: key_at,
+        })
     }
 }
 
@@ -65,9 +69,15 @@ impl Contender {
 /// assert_eq!(names, ["_c_a-lock-0000000001", "_c_b-lock-0000000002"]);
 /// ```
 pub fn sort_contenders(children: Vec<String>, markers: &[&str]) -> Vec<Contender> {
-    let mut queue: Vec<Contender> =
-        children.into_iter().filter_map(|name| Contender::parse(name, markers)).collect();
-    queue.sort_by(|a, b| a.sequence().cmp(b.sequence()).then_with(|| a.name.cmp(&b.name)));
+    let mut queue: Vec<Contender> = children
+        .into_iter()
+        .filter_map(|name| Contender::parse(name, markers))
+        .collect();
+    queue.sort_by(|a, b| {
+        a.sequence()
+            .cmp(b.sequence())
+            .then_with(|| a.name.cmp(&b.name))
+    });
     queue
 }
 
@@ -87,7 +97,12 @@ mod tests {
         let got: Vec<_> = queue.iter().map(|c| (c.sequence(), c.marker())).collect();
         assert_eq!(
             got,
-            [("0000000001", 1), ("0000000002", 0), ("0000000002", 1), ("0000000003", 0)]
+            [
+                ("0000000001", 1),
+                ("0000000002", 0),
+                ("0000000002", 1),
+                ("0000000003", 0)
+            ]
         );
     }
 
@@ -100,6 +115,9 @@ mod tests {
     #[test]
     fn protected_prefix_matches_curator_shape() {
         let id = uuid::Uuid::nil();
-        assert_eq!(protected_prefix(&id), "_c_00000000-0000-0000-0000-000000000000-");
+        assert_eq!(
+            protected_prefix(&id),
+            "_c_00000000-0000-0000-0000-000000000000-"
+        );
     }
 }

@@ -32,7 +32,12 @@ pub(super) struct PendingNode<'a> {
 
 impl<'a> PendingNode<'a> {
     pub(super) fn new(session: &'a Session, dir: &'a str, protected: String) -> Self {
-        PendingNode { session, dir, protected, sent: None }
+        PendingNode {
+            session,
+            dir,
+            protected,
+            sent: None,
+        }
     }
 
     /// `_c_<uuid>-`: every node this acquisition ever creates starts with it.
@@ -48,7 +53,10 @@ impl<'a> PendingNode<'a> {
     /// The create succeeded.
     pub(super) fn created(&mut self, epoch: &Arc<Epoch>, created: &Created) -> OwnNode {
         self.sent = Some((epoch.clone(), Some(created.path.clone())));
-        OwnNode { path: created.path.clone(), stat: created.stat }
+        OwnNode {
+            path: created.path.clone(),
+            stat: created.stat,
+        }
     }
 
     /// Our node is known to be gone.
@@ -69,15 +77,24 @@ impl<'a> PendingNode<'a> {
             return Ok(None);
         }
         let dir = self.dir;
-        let children = match epoch.retry("get_children", dir, |b| b.get_children(dir)).await? {
+        let children = match epoch
+            .retry("get_children", dir, |b| b.get_children(dir))
+            .await?
+        {
             Ok(children) => children,
             Err(ZkErrorCode::NoNode) => Vec::new(),
             Err(code) => return Err(Error::zk("get_children", dir, code)),
         };
         let mut adopted = None;
-        for name in children.into_iter().filter(|c| c.starts_with(self.protected.as_str())) {
+        for name in children
+            .into_iter()
+            .filter(|c| c.starts_with(self.protected.as_str()))
+        {
             let path = format!("{dir}/{name}");
-            let stat = match epoch.retry("get_data", &path, |b| b.get_data(&path)).await? {
+            let stat = match epoch
+                .retry("get_data", &path, |b| b.get_data(&path))
+                .await?
+            {
                 Ok((_, stat)) => stat,
                 Err(ZkErrorCode::NoNode) => continue,
                 Err(code) => return Err(Error::zk("get_data", &path, code)),
@@ -86,20 +103,31 @@ impl<'a> PendingNode<'a> {
                 adopted = Some(OwnNode { path, stat });
                 continue;
             }
-            tracing::debug!(path, owner = stat.ephemeral_owner, "deleting a node of ours from another session");
+            tracing::debug!(
+                path,
+                owner = stat.ephemeral_owner,
+                "deleting a node of ours from another session"
+            );
             crate::session::cleanup::delete_now(epoch, &Doomed::Path(path)).await?;
         }
-        self.sent = adopted.as_ref().map(|node| (epoch.clone(), Some(node.path.clone())));
+        self.sent = adopted
+            .as_ref()
+            .map(|node| (epoch.clone(), Some(node.path.clone())));
         Ok(adopted)
     }
 }
 
 impl Drop for PendingNode<'_> {
     fn drop(&mut self) {
-        let Some((epoch, path)) = self.sent.take() else { return };
+        let Some((epoch, path)) = self.sent.take() else {
+            return;
+        };
         let doomed = match path {
             Some(path) => Doomed::Path(path),
-            None => Doomed::Prefixed { dir: self.dir.to_owned(), prefix: self.protected.clone() },
+            None => Doomed::Prefixed {
+                dir: self.dir.to_owned(),
+                prefix: self.protected.clone(),
+            },
         };
         // A node of an ended epoch may outlive it briefly on the server (its session is not
         // expired there yet): remove it through the current epoch instead.

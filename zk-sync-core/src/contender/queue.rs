@@ -49,7 +49,11 @@ impl ContenderQueue {
     /// [`Error::InvalidArgument`] for a path that is not absolute and clean.
     pub fn new(session: Session, dir: &str, primitive: &'static str) -> Result<ContenderQueue> {
         validate_path(dir)?;
-        Ok(ContenderQueue { session, dir: dir.into(), primitive })
+        Ok(ContenderQueue {
+            session,
+            dir: dir.into(),
+            primitive,
+        })
     }
 
     /// The session.
@@ -123,17 +127,29 @@ impl ContenderQueue {
             return Err(InvalidArgument::RecipeName(format!("no marker #{marker}")).into());
         };
         let mut outcome = Outcome::start(self.primitive);
-        let mut pending =
-            PendingNode::new(&self.session, &self.dir, protected_prefix(&uuid::Uuid::new_v4()));
+        let mut pending = PendingNode::new(
+            &self.session,
+            &self.dir,
+            protected_prefix(&uuid::Uuid::new_v4()),
+        );
         let result = loop {
             let epoch = match self.session.live_epoch().await {
                 Ok(epoch) => epoch,
                 Err(error) => break Err(error),
             };
-            match self.contend(&epoch, recipe, marker, data, mode, &mut pending).await {
+            match self
+                .contend(&epoch, recipe, marker, data, mode, &mut pending)
+                .await
+            {
                 Ok(Some(node)) => {
                     pending.disarm();
-                    let hold = Hold::new(self.session.clone(), &epoch, node.path, node.stat, self.primitive);
+                    let hold = Hold::new(
+                        self.session.clone(),
+                        &epoch,
+                        node.path,
+                        node.stat,
+                        self.primitive,
+                    );
                     break Ok(Some(hold));
                 }
                 Ok(None) => break Ok(None),
@@ -193,9 +209,17 @@ impl ContenderQueue {
                 Ok(watch) => {
                     epoch.call(watch.changed()).await?;
                 }
-                Err(Error::Zk { code: ZkErrorCode::NoNode, .. }) => {}
-                Err(Error::Zk { code: ZkErrorCode::ConnectionLoss, .. }) => {
-                    epoch.call(tokio::time::sleep(Duration::from_millis(20))).await?;
+                Err(Error::Zk {
+                    code: ZkErrorCode::NoNode,
+                    ..
+                }) => {}
+                Err(Error::Zk {
+                    code: ZkErrorCode::ConnectionLoss,
+                    ..
+                }) => {
+                    epoch
+                        .call(tokio::time::sleep(Duration::from_millis(20)))
+                        .await?;
                 }
                 Err(error) => return Err(error),
             }
@@ -245,11 +269,18 @@ impl ContenderQueue {
     /// Creates the directory and its missing ancestors as container nodes, as Curator does.
     async fn create_dir(&self, epoch: &Arc<Epoch>) -> Result<()> {
         let acl = self.session.default_acl();
-        let ends = self.dir.match_indices('/').map(|(at, _)| at).skip(1).chain([self.dir.len()]);
+        let ends = self
+            .dir
+            .match_indices('/')
+            .map(|(at, _)| at)
+            .skip(1)
+            .chain([self.dir.len()]);
         for end in ends {
             let path = &self.dir[..end];
             let created = epoch
-                .retry("create", path, |b| b.create(path, &[], NodeKind::Container, acl))
+                .retry("create", path, |b| {
+                    b.create(path, &[], NodeKind::Container, acl)
+                })
                 .await?;
             match created {
                 Ok(_) | Err(ZkErrorCode::NodeExists) => {}
@@ -261,7 +292,10 @@ impl ContenderQueue {
 
     async fn list(&self, epoch: &Epoch) -> Result<Vec<String>> {
         let dir = &*self.dir;
-        match epoch.retry("get_children", dir, |b| b.get_children(dir)).await? {
+        match epoch
+            .retry("get_children", dir, |b| b.get_children(dir))
+            .await?
+        {
             Ok(children) => Ok(children),
             Err(ZkErrorCode::NoNode) => Ok(Vec::new()),
             Err(code) => Err(Error::zk("get_children", dir, code)),
@@ -278,7 +312,11 @@ struct Outcome {
 
 impl Outcome {
     fn start(primitive: &'static str) -> Outcome {
-        Outcome { primitive, started: Instant::now(), finished: false }
+        Outcome {
+            primitive,
+            started: Instant::now(),
+            finished: false,
+        }
     }
 
     fn finish(&mut self, outcome: &'static str) {

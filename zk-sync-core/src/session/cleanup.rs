@@ -27,7 +27,10 @@ pub(crate) struct Cleanup {
 
 impl Cleanup {
     pub(crate) fn new(runtime: Handle) -> Cleanup {
-        Cleanup { runtime, pending: Arc::default() }
+        Cleanup {
+            runtime,
+            pending: Arc::default(),
+        }
     }
 
     /// Number of deletions still in progress.
@@ -56,7 +59,10 @@ pub(crate) async fn delete_now(epoch: &Epoch, doomed: &Doomed) -> crate::Result<
     let paths = match doomed {
         Doomed::Path(path) => vec![path.clone()],
         Doomed::Prefixed { dir, prefix } => {
-            match epoch.retry("get_children", dir, |b| b.get_children(dir)).await? {
+            match epoch
+                .retry("get_children", dir, |b| b.get_children(dir))
+                .await?
+            {
                 Ok(children) => children
                     .into_iter()
                     .filter(|child| child.starts_with(prefix.as_str()))
@@ -68,7 +74,10 @@ pub(crate) async fn delete_now(epoch: &Epoch, doomed: &Doomed) -> crate::Result<
         }
     };
     for path in paths {
-        match epoch.retry("delete", &path, |b| b.delete(&path, None)).await? {
+        match epoch
+            .retry("delete", &path, |b| b.delete(&path, None))
+            .await?
+        {
             Ok(()) | Err(ZkErrorCode::NoNode) => {}
             Err(code) => return Err(crate::Error::zk("delete", &path, code)),
         }

@@ -34,7 +34,11 @@ impl Epoch {
         backend: Arc<dyn Backend>,
         status: watch::Receiver<SessionStatus>,
     ) -> Epoch {
-        Epoch { number, backend, status }
+        Epoch {
+            number,
+            backend,
+            status,
+        }
     }
 
     /// The epoch number (1 for the first session, then one more after each loss).
@@ -132,5 +136,7 @@ pub(crate) async fn wait_for_end(mut status: watch::Receiver<SessionStatus>, num
 
 /// Resolves when epoch `number` is suspended or has ended.
 pub(crate) async fn wait_for_uncertain(mut status: watch::Receiver<SessionStatus>, number: u64) {
-    let _ = status.wait_for(|s| s.has_ended(number) || s.state == SessionState::Suspended).await;
+    let _ = status
+        .wait_for(|s| s.has_ended(number) || s.state == SessionState::Suspended)
+        .await;
 }

@@ -117,7 +117,12 @@ impl Session {
         crate::metrics::record_state(SessionState::Connected);
         let (close_tx, close_rx) = oneshot::channel();
         tokio::spawn(supervisor::run(shared.clone(), epoch, close_rx));
-        Ok(Session { inner: Arc::new(Inner { shared, _close: close_tx }) })
+        Ok(Session {
+            inner: Arc::new(Inner {
+                shared,
+                _close: close_tx,
+            }),
+        })
     }
 
     /// The current status (state, epoch and ZooKeeper session id).
@@ -159,7 +164,12 @@ impl Session {
     }
 
     pub(crate) fn current_epoch(&self) -> Option<Arc<Epoch>> {
-        self.inner.shared.current.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.inner
+            .shared
+            .current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// The ACL given to nodes the recipes create.
@@ -176,7 +186,12 @@ impl Session {
     ///
     /// [`Error::Zk`] with `NoNode` when the node does not exist (for [`WatchKind::Data`] and
     /// [`WatchKind::Children`]); the epoch's end; any other server error.
-    pub async fn watch(&self, epoch: &Arc<Epoch>, kind: WatchKind, path: &str) -> Result<NodeWatch> {
+    pub async fn watch(
+        &self,
+        epoch: &Arc<Epoch>,
+        kind: WatchKind,
+        path: &str,
+    ) -> Result<NodeWatch> {
         self.inner.shared.watches.watch(epoch, kind, path).await
     }
 

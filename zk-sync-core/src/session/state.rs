@@ -74,7 +74,8 @@ impl SessionStatus {
     /// Whether the epoch `epoch` has ended (lost, closed or superseded) in this status.
     pub fn has_ended(&self, epoch: u64) -> bool {
         self.epoch > epoch
-            || (self.epoch == epoch && matches!(self.state, SessionState::Lost | SessionState::Closed))
+            || (self.epoch == epoch
+                && matches!(self.state, SessionState::Lost | SessionState::Closed))
             || self.state == SessionState::Closed
     }
 }

@@ -13,7 +13,10 @@ pub(super) async fn open(
     connector: &dyn Connector,
     config: &ConnectConfig,
 ) -> Result<Arc<dyn Backend>, Error> {
-    let failed = |reason| Error::Connect { connect_string: config.connect_string.clone(), reason };
+    let failed = |reason| Error::Connect {
+        connect_string: config.connect_string.clone(),
+        reason,
+    };
     match tokio::time::timeout(config.connection_timeout, connector.connect(config)).await {
         Ok(Ok(backend)) => Ok(backend),
         Ok(Err(code)) => Err(failed(code)),
@@ -26,7 +29,11 @@ enum EpochEnd {
     Closed,
 }
 
-pub(super) async fn run(shared: Arc<Shared>, first: Arc<Epoch>, mut dropped: oneshot::Receiver<()>) {
+pub(super) async fn run(
+    shared: Arc<Shared>,
+    first: Arc<Epoch>,
+    mut dropped: oneshot::Receiver<()>,
+) {
     let mut close_now = shared.close_now.subscribe();
     let mut epoch = first;
     loop {
@@ -62,7 +69,12 @@ pub(super) async fn run(shared: Arc<Shared>, first: Arc<Epoch>, mut dropped: one
         };
         let next = Arc::new(Epoch::new(number + 1, backend, shared.status.subscribe()));
         set_current(&shared, Some(next.clone()));
-        publish(&shared, SessionState::Connected, next.number(), next.session_id());
+        publish(
+            &shared,
+            SessionState::Connected,
+            next.number(),
+            next.session_id(),
+        );
         tracing::info!(epoch = next.number(), "new ZooKeeper session established");
         epoch = next;
     }
@@ -71,20 +83,33 @@ pub(super) async fn run(shared: Arc<Shared>, first: Arc<Epoch>, mut dropped: one
 /// Follows one epoch's connection state until the session is lost.
 async fn follow(shared: &Shared, epoch: &Epoch) -> EpochEnd {
     let mut state = epoch.backend().state();
-    let timeout = epoch.backend().session_timeout().max(Duration::from_millis(1));
+    let timeout = epoch
+        .backend()
+        .session_timeout()
+        .max(Duration::from_millis(1));
     let mut suspended_since: Option<Instant> = None;
     loop {
         let now = *state.borrow_and_update();
         match now {
             BackendState::Connected => {
                 if suspended_since.take().is_some() {
-                    publish(shared, SessionState::Reconnected, epoch.number(), epoch.session_id());
+                    publish(
+                        shared,
+                        SessionState::Reconnected,
+                        epoch.number(),
+                        epoch.session_id(),
+                    );
                 }
             }
             BackendState::Disconnected => {
                 if suspended_since.is_none() {
                     suspended_since = Some(Instant::now());
-                    publish(shared, SessionState::Suspended, epoch.number(), epoch.session_id());
+                    publish(
+                        shared,
+                        SessionState::Suspended,
+                        epoch.number(),
+                        epoch.session_id(),
+                    );
                 }
             }
             _terminal => return EpochEnd::Lost,
@@ -122,5 +147,9 @@ fn set_current(shared: &Shared, epoch: Option<Arc<Epoch>>) {
 
 fn publish(shared: &Shared, state: SessionState, epoch: u64, session_id: i64) {
     crate::metrics::record_state(state);
-    shared.status.send_replace(SessionStatus { state, epoch, session_id });
+    shared.status.send_replace(SessionStatus {
+        state,
+        epoch,
+        session_id,
+    });
 }

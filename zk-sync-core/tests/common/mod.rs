@@ -47,7 +47,10 @@ where
         if check().await {
             return;
         }
-        assert!(Instant::now() < deadline, "timed out after {limit:?} waiting for {what}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {limit:?} waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -57,6 +60,11 @@ pub async fn wait_for_state(session: &Session, state: SessionState, limit: Durat
     let mut status = session.watch_status();
     tokio::time::timeout(limit, status.wait_for(|s| s.state == state))
         .await
-        .unwrap_or_else(|_| panic!("session did not become {state} within {limit:?}; now {:?}", session.status()))
+        .unwrap_or_else(|_| {
+            panic!(
+                "session did not become {state} within {limit:?}; now {:?}",
+                session.status()
+            )
+        })
         .expect("session status channel closed");
 }
