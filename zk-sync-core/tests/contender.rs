@@ -295,3 +295,26 @@ async fn a_waiter_acquires_even_when_the_directory_is_missing() {
     assert!(hold.name().contains("-latch-"));
     hold.release().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queued_release_is_ordered_before_the_next_acquire_of_the_session() {
+    let session = session_to(&server().connect_string()).await;
+    let dir = unique_path("queued-release");
+    let queue = ContenderQueue::new(session.clone(), &dir, "test").unwrap();
+    let mut previous = None;
+    for _ in 0..20 {
+        let hold = queue
+            .try_acquire(&Exclusive::LOCK, 0, b"")
+            .await
+            .unwrap()
+            .expect("previous release applied first");
+        assert!(Some(hold.fencing_token()) > previous);
+        previous = Some(hold.fencing_token());
+        hold.release_queued().unwrap();
+    }
+    eventually(Duration::from_secs(1), "last release applied", || {
+        let (session, dir) = (session.clone(), dir.clone());
+        async move { children(&session, &dir).await.is_empty() }
+    })
+    .await;
+}

@@ -183,11 +183,7 @@ impl fmt::Debug for FaultyBackend {
 
 impl FaultyBackend {
     /// Applies the plan to one request: `send` sends it and returns its reply future.
-    fn apply<'a, T: Send + 'a>(
-        &'a self,
-        op: Op,
-        send: impl FnOnce() -> Reply<'a, T>,
-    ) -> Reply<'a, T> {
+    fn apply<'r, T: Send + 'r>(&self, op: Op, send: impl FnOnce() -> Reply<'r, T>) -> Reply<'r, T> {
         match self.plan.take(op) {
             None | Some(FaultAction::Pass) => send(),
             Some(FaultAction::ConnectionLossBeforeSend) => {
@@ -248,7 +244,7 @@ impl Backend for FaultyBackend {
         self.apply(Op::Create, || self.inner.create(path, data, kind, acl))
     }
 
-    fn delete<'a>(&'a self, path: &'a str, version: Option<i32>) -> Reply<'a, ()> {
+    fn delete(&self, path: &str, version: Option<i32>) -> Reply<'static, ()> {
         self.apply(Op::Delete, || self.inner.delete(path, version))
     }
 

@@ -50,7 +50,9 @@ pub trait Backend: Send + Sync + fmt::Debug + 'static {
     ) -> Reply<'a, Created>;
 
     /// Deletes a node, optionally only at `version`.
-    fn delete<'a>(&'a self, path: &'a str, version: Option<i32>) -> Reply<'a, ()>;
+    ///
+    /// The reply borrows nothing, so a release can be sent now and awaited by another task.
+    fn delete(&self, path: &str, version: Option<i32>) -> Reply<'static, ()>;
 
     /// Replaces a node's data, optionally only at `version`; returns the new stat.
     fn set_data<'a>(

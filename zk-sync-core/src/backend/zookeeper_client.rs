@@ -128,7 +128,7 @@ impl Backend for ZookeeperClientBackend {
         .boxed()
     }
 
-    fn delete<'a>(&'a self, path: &'a str, version: Option<i32>) -> Reply<'a, ()> {
+    fn delete(&self, path: &str, version: Option<i32>) -> Reply<'static, ()> {
         count("delete");
         let reply = self.client.delete(path, version);
         async move { reply.await.map_err(code_of) }.boxed()

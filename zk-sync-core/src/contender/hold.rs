@@ -287,6 +287,37 @@ impl Hold {
         }
     }
 
+    /// Releases the hold without waiting for the server: the delete is sent before this
+    /// returns and followed up in the background (retried through connection loss).
+    ///
+    /// ZooKeeper executes one session's requests in order, so anything this process sends
+    /// through the same session afterwards — including its next acquire — is ordered after the
+    /// release. Other contenders see the node vanish as soon as the server applies it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::SessionLost`] / [`Error::Closed`] if the hold had already been lost with its
+    /// session (a node deleted by someone else is not detected here).
+    pub fn release_queued(mut self) -> Result<(), Error> {
+        self.released = true;
+        self.record_hold_duration();
+        match self
+            .session
+            .current_epoch()
+            .filter(|e| e.number() == self.epoch && !e.has_ended())
+        {
+            Some(epoch) => {
+                self.session
+                    .release_in_background(epoch, std::mem::take(&mut self.path));
+                Ok(())
+            }
+            None => Err(match self.status.borrow().state {
+                crate::SessionState::Closed => Error::Closed,
+                _ => Error::SessionLost,
+            }),
+        }
+    }
+
     fn record_hold_duration(&self) {
         metrics::histogram!(HOLD_DURATION_SECONDS, "primitive" => self.primitive)
             .record(self.acquired_at.elapsed().as_secs_f64());

@@ -38,6 +38,26 @@ impl Cleanup {
         self.pending.load(Ordering::Acquire)
     }
 
+    /// Sends the delete of `path` now and follows it up in the background (retrying through
+    /// connection loss). Requests this session sends afterwards are executed after it.
+    pub(crate) fn release(&self, epoch: Arc<Epoch>, path: String) {
+        let reply = epoch.backend().delete(&path, None);
+        let pending = self.pending.clone();
+        pending.fetch_add(1, Ordering::AcqRel);
+        self.runtime.spawn(async move {
+            let retry = match epoch.call(reply).await {
+                Ok(Ok(())) | Ok(Err(ZkErrorCode::NoNode)) | Err(_) => false,
+                Ok(Err(_)) => true,
+            };
+            if retry {
+                if let Err(error) = delete_now(&epoch, &Doomed::Path(path)).await {
+                    tracing::debug!(%error, "node left to its session's end");
+                }
+            }
+            pending.fetch_sub(1, Ordering::AcqRel);
+        });
+    }
+
     /// Deletes `doomed` in the background. Callable from `Drop`, inside or outside a runtime.
     pub(crate) fn delete(&self, epoch: Arc<Epoch>, doomed: Doomed) {
         if epoch.has_ended() {

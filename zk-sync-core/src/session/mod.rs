@@ -209,6 +209,10 @@ impl Session {
         self.inner.shared.cleanup.delete(epoch, doomed);
     }
 
+    pub(crate) fn release_in_background(&self, epoch: Arc<Epoch>, path: String) {
+        self.inner.shared.cleanup.release(epoch, path);
+    }
+
     /// The current `zookeeper-client` session credentials (for tests that expire the session
     /// from a second client), when the backend is `zookeeper-client`.
     pub fn zookeeper_client_session(&self) -> Option<zookeeper_client::SessionInfo> {
