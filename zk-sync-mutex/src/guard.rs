@@ -1,0 +1,110 @@
+//! The guards of [`DistMutex`](crate::DistMutex): borrowed and owned.
+
+use crate::mutex::DistMutex;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use zk_sync_core::contender::LossReason;
+use zk_sync_core::{Error, FencingToken, Hold};
+
+/// The methods both guard types share: each guard is a [`Hold`] in the lock directory.
+macro_rules! guard_methods {
+    () => {
+        /// The fencing token of this hold: greater than that of every earlier hold of this
+        /// lock. Pass it to the resource you protect so it can reject stale holders.
+        pub fn fencing_token(&self) -> FencingToken {
+            self.hold.fencing_token()
+        }
+
+        /// The path of this hold's node (`<lock path>/_c_<uuid>-lock-<sequence>`).
+        pub fn path(&self) -> &str {
+            self.hold.path()
+        }
+
+        /// Whether the hold is certainly lost (its session ended).
+        pub fn is_lost(&self) -> bool {
+            self.hold.is_lost()
+        }
+
+        /// Resolves as soon as the hold *may* be lost: the connection to ZooKeeper is
+        /// suspended. Stop touching the resource; if the connection returns within the session
+        /// timeout the hold is still valid (see [`is_lost`](Self::is_lost)).
+        ///
+        /// # Cancel safety
+        ///
+        /// Cancel safe.
+        pub async fn uncertain(&self) {
+            self.hold.uncertain().await
+        }
+
+        /// Resolves when the hold is certainly lost: session expired (or suspended past its
+        /// timeout), session closed, or the node deleted by someone else.
+        ///
+        /// # Cancel safety
+        ///
+        /// Cancel safe.
+        pub async fn lost(&self) -> LossReason {
+            self.hold.lost().await
+        }
+
+        /// The underlying hold.
+        pub fn hold(&self) -> &Hold {
+            &self.hold
+        }
+
+        /// Releases the lock.
+        ///
+        /// The release is sent to ZooKeeper before this returns, without waiting for the
+        /// reply: ZooKeeper executes one session's requests in order, so everything this process
+        /// sends afterwards (including its next `lock()`) comes after the release, and if the
+        /// reply is lost the release is retried in the background. Dropping the guard does the
+        /// same, ignoring the error.
+        ///
+        /// # Errors
+        ///
+        /// [`Error::SessionLost`] or [`Error::Closed`] when the hold had already been lost:
+        /// the work done under it may have overlapped with another holder.
+        pub fn unlock(self) -> Result<(), Error> {
+            self.hold.release_queued()
+        }
+    };
+}
+
+/// A held [`DistMutex`], borrowed from it. Dropping it releases the lock in the background.
+///
+/// Guards are not `Clone`: one guard is one hold.
+#[must_use = "dropping the guard releases the lock"]
+#[derive(Debug)]
+pub struct DistMutexGuard<'a> {
+    hold: Hold,
+    _mutex: PhantomData<&'a DistMutex>,
+}
+
+impl DistMutexGuard<'_> {
+    pub(crate) fn new(hold: Hold) -> Self {
+        DistMutexGuard { hold, _mutex: PhantomData }
+    }
+
+    guard_methods!();
+}
+
+/// A held [`DistMutex`] that keeps the mutex alive through an `Arc` (from
+/// [`DistMutex::lock_owned`]). Dropping it releases the lock in the background.
+#[must_use = "dropping the guard releases the lock"]
+#[derive(Debug)]
+pub struct OwnedDistMutexGuard {
+    hold: Hold,
+    mutex: Arc<DistMutex>,
+}
+
+impl OwnedDistMutexGuard {
+    pub(crate) fn new(hold: Hold, mutex: Arc<DistMutex>) -> Self {
+        OwnedDistMutexGuard { hold, mutex }
+    }
+
+    /// The mutex this guard holds.
+    pub fn mutex(&self) -> &Arc<DistMutex> {
+        &self.mutex
+    }
+
+    guard_methods!();
+}

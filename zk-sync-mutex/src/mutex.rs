@@ -1,0 +1,188 @@
+//! [`DistMutex`].
+
+use crate::error::TryLockError;
+use crate::guard::{DistMutexGuard, OwnedDistMutexGuard};
+use std::sync::Arc;
+use zk_sync_core::contender::Exclusive;
+use zk_sync_core::{ContenderQueue, Error, Session};
+
+const RECIPE: Exclusive = Exclusive::LOCK;
+
+/// A distributed mutual-exclusion lock on a ZooKeeper path.
+///
+/// Contenders acquire in FIFO order. Each hold carries a [`FencingToken`](crate::FencingToken)
+/// that grows with every new hold, and its guard tells you when the hold became uncertain
+/// (connection suspended) or was lost (session expired).
+///
+/// Like [`tokio::sync::Mutex`](https://docs.rs/tokio/1/tokio/sync/struct.Mutex.html), it is **not reentrant**: a task that calls [`lock`](Self::lock)
+/// while it already holds the lock queues behind itself and waits forever. The same applies to
+/// two `DistMutex` values for one path in one process: they are separate contenders.
+///
+/// # Timeouts
+///
+/// [`lock`](Self::lock) is cancel safe, so a timeout is just [`tokio::time::timeout`](https://docs.rs/tokio/1/tokio/time/fn.timeout.html):
+///
+/// ```no_run
+/// # async fn demo(mutex: zk_sync_mutex::DistMutex) {
+/// use std::time::Duration;
+///
+/// match tokio::time::timeout(Duration::from_secs(5), mutex.lock()).await {
+///     Ok(Ok(guard)) => { /* locked */ drop(guard) }
+///     Ok(Err(error)) => eprintln!("ZooKeeper trouble: {error}"),
+///     Err(_elapsed) => eprintln!("gave up waiting"),
+/// }
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct DistMutex {
+    queue: ContenderQueue,
+}
+
+impl DistMutex {
+    /// A mutex on `path`, a directory that holds the contenders' nodes (created on first use).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), zk_sync_mutex::Error> {
+    /// use zk_sync_mutex::{DistMutex, Session};
+    ///
+    /// let session = Session::connect("127.0.0.1:2181").await?;
+    /// let mutex = DistMutex::new(session, "/locks/orders")?;
+    /// assert_eq!(mutex.path(), "/locks/orders");
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] for a path that is not absolute and clean (relative, trailing
+    /// `/`, empty segment, NUL, …).
+    pub fn new(session: Session, path: &str) -> Result<DistMutex, Error> {
+        Ok(DistMutex { queue: ContenderQueue::new(session, path, "mutex")? })
+    }
+
+    /// The lock's path.
+    pub fn path(&self) -> &str {
+        self.queue.dir()
+    }
+
+    /// The session the mutex uses.
+    pub fn session(&self) -> &Session {
+        self.queue.session()
+    }
+
+    /// Waits until this contender holds the lock.
+    ///
+    /// Uncontended, this costs one pipelined round trip to ZooKeeper. A waiter survives
+    /// disconnections, server restarts and even the loss of its session: it re-queues in the
+    /// new session and keeps waiting.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn demo(mutex: zk_sync_mutex::DistMutex) -> Result<(), zk_sync_mutex::Error> {
+    /// let guard = mutex.lock().await?;
+    /// // only one holder across every process sharing the path
+    /// guard.unlock()?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: if the future is dropped at any point, its node is removed in the
+    /// background and never blocks other contenders. That makes
+    /// `tokio::time::timeout(d, mutex.lock())` the way to bound the wait.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Closed`] once the session is closed; server errors such as missing
+    /// permission (`is_no_auth()`).
+    pub async fn lock(&self) -> Result<DistMutexGuard<'_>, Error> {
+        let hold = self.queue.acquire(&RECIPE, 0, b"").await?;
+        Ok(DistMutexGuard::new(hold))
+    }
+
+    /// Takes the lock if no other contender holds or waits for it, without waiting.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn demo(mutex: zk_sync_mutex::DistMutex) {
+    /// use zk_sync_mutex::TryLockError;
+    ///
+    /// match mutex.try_lock().await {
+    ///     Ok(guard) => drop(guard),
+    ///     Err(TryLockError::WouldBlock) => println!("busy"),
+    ///     Err(error) => eprintln!("{error}"),
+    /// }
+    /// # }
+    /// ```
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe, as [`lock`](Self::lock).
+    ///
+    /// # Errors
+    ///
+    /// [`TryLockError::WouldBlock`] when held elsewhere; [`TryLockError::Error`] when
+    /// ZooKeeper could not be asked.
+    pub async fn try_lock(&self) -> Result<DistMutexGuard<'_>, TryLockError> {
+        match self.queue.try_acquire(&RECIPE, 0, b"").await? {
+            Some(hold) => Ok(DistMutexGuard::new(hold)),
+            None => Err(TryLockError::WouldBlock),
+        }
+    }
+
+    /// Like [`lock`](Self::lock), with a guard that owns an `Arc` of the mutex (`'static`, so
+    /// it can move into spawned tasks).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn demo(mutex: zk_sync_mutex::DistMutex) -> Result<(), zk_sync_mutex::Error> {
+    /// use std::sync::Arc;
+    ///
+    /// let mutex = Arc::new(mutex);
+    /// let guard = mutex.clone().lock_owned().await?;
+    /// tokio::spawn(async move { guard.unlock() });
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe, as [`lock`](Self::lock).
+    ///
+    /// # Errors
+    ///
+    /// As [`lock`](Self::lock).
+    pub async fn lock_owned(self: Arc<Self>) -> Result<OwnedDistMutexGuard, Error> {
+        let hold = self.queue.acquire(&RECIPE, 0, b"").await?;
+        Ok(OwnedDistMutexGuard::new(hold, self))
+    }
+
+    /// Like [`try_lock`](Self::try_lock), with an owned guard.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn demo(mutex: std::sync::Arc<zk_sync_mutex::DistMutex>) {
+    /// if let Ok(guard) = mutex.try_lock_owned().await {
+    ///     drop(guard);
+    /// }
+    /// # }
+    /// ```
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe, as [`lock`](Self::lock).
+    ///
+    /// # Errors
+    ///
+    /// As [`try_lock`](Self::try_lock).
+    pub async fn try_lock_owned(self: Arc<Self>) -> Result<OwnedDistMutexGuard, TryLockError> {
+        match self.queue.try_acquire(&RECIPE, 0, b"").await? {
+            Some(hold) => Ok(OwnedDistMutexGuard::new(hold, self)),
+            None => Err(TryLockError::WouldBlock),
+        }
+    }
+}
