@@ -81,7 +81,10 @@ pub struct DistMutexGuard<'a> {
 
 impl DistMutexGuard<'_> {
     pub(crate) fn new(hold: Hold) -> Self {
-        DistMutexGuard { hold, _mutex: PhantomData }
+        DistMutexGuard {
+            hold,
+            _mutex: PhantomData,
+        }
     }
 
     guard_methods!();

@@ -58,7 +58,9 @@ impl DistMutex {
     /// [`Error::InvalidArgument`] for a path that is not absolute and clean (relative, trailing
     /// `/`, empty segment, NUL, …).
     pub fn new(session: Session, path: &str) -> Result<DistMutex, Error> {
-        Ok(DistMutex { queue: ContenderQueue::new(session, path, "mutex")? })
+        Ok(DistMutex {
+            queue: ContenderQueue::new(session, path, "mutex")?,
+        })
     }
 
     /// The lock's path.
