@@ -93,7 +93,7 @@ async fn worker(connect: &str, counter: &Path, name: &str) -> Result<()> {
             "{name:>10} holds the lock: fencing token {:>12}, counter -> {value}",
             guard.fencing_token()
         );
-        guard.unlock()?;
+        guard.unlock().await?;
     }
     session.close().await;
     Ok(())

@@ -53,8 +53,8 @@ macro_rules! guard_methods {
 
         /// Releases the lock.
         ///
-        /// The release is sent to ZooKeeper before this returns, without waiting for the
-        /// reply: ZooKeeper executes one session's requests in order, so everything this process
+        /// The release is sent to ZooKeeper when this is first polled, and it completes
+        /// without waiting for the server's reply: ZooKeeper executes one session's requests in order, so everything this process
         /// sends afterwards (including its next `lock()`) comes after the release, and if the
         /// reply is lost the release is retried in the background. Dropping the guard does the
         /// same, ignoring the error.
@@ -63,7 +63,7 @@ macro_rules! guard_methods {
         ///
         /// [`Error::SessionLost`] or [`Error::Closed`] when the hold had already been lost:
         /// the work done under it may have overlapped with another holder.
-        pub fn unlock(self) -> Result<(), Error> {
+        pub async fn unlock(self) -> Result<(), Error> {
             self.hold.release_queued()
         }
     };

@@ -12,7 +12,7 @@
 //! let guard = mutex.lock().await?;
 //! println!("fencing token {}", guard.fencing_token());
 //! // … touch the shared resource, passing the token along …
-//! guard.unlock()?;
+//! guard.unlock().await?;
 //! # Ok(()) }
 //! ```
 //!

@@ -85,7 +85,7 @@ impl DistMutex {
     /// # async fn demo(mutex: zk_sync_mutex::DistMutex) -> Result<(), zk_sync_mutex::Error> {
     /// let guard = mutex.lock().await?;
     /// // only one holder across every process sharing the path
-    /// guard.unlock()?;
+    /// guard.unlock().await?;
     /// # Ok(()) }
     /// ```
     ///
@@ -146,7 +146,7 @@ impl DistMutex {
     ///
     /// let mutex = Arc::new(mutex);
     /// let guard = mutex.clone().lock_owned().await?;
-    /// tokio::spawn(async move { guard.unlock() });
+    /// tokio::spawn(async move { guard.unlock().await });
     /// # Ok(()) }
     /// ```
     ///
