@@ -1,8 +1,9 @@
 use std::time::Duration;
 
-use zk_sync_testkit::ZkEnsemble;
+use zk_sync_testkit::{expire_session, ZkEnsemble};
+use zookeeper_client::SessionState;
 
-use crate::{connect, persistent, retry, unique_path};
+use crate::{connect, ephemeral, persistent, retry, unique_path, wait_state};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ensemble_elects_a_new_leader_and_keeps_serving() {
@@ -68,4 +69,18 @@ async fn ensemble_elects_a_new_leader_and_keeps_serving() {
     retry(Duration::from_secs(5), || direct.sync(&path)).await;
     let (data, _) = direct.get_data(&path).await.unwrap();
     assert_eq!(data, b"after");
+
+    // Sessions on an ensemble can be expired too.
+    let mine = unique_path("ensemble-ephemeral");
+    let mut states = client.state_watcher();
+    retry(Duration::from_secs(5), || {
+        client.create(&mine, b"", &ephemeral())
+    })
+    .await;
+    expire_session(&ensemble.connect_string(), client.session().clone())
+        .await
+        .unwrap();
+    wait_state(&mut states, SessionState::Expired, Duration::from_secs(10)).await;
+    retry(Duration::from_secs(5), || direct.sync(&mine)).await;
+    assert!(direct.check_stat(&mine).await.unwrap().is_none());
 }
