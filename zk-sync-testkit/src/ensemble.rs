@@ -163,14 +163,14 @@ impl ZkEnsemble {
         node.wait_serving(started + START_TIMEOUT, started)
     }
 
-    /// Freezes server `i` (SIGSTOP).
+    /// Freezes server `i` (SIGSTOP) and returns once every JVM thread has stopped.
     pub fn pause(&self, i: usize) {
-        self.node(i).signal(libc::SIGSTOP);
+        self.node(i).pause();
     }
 
     /// Continues server `i` (SIGCONT).
     pub fn resume(&self, i: usize) {
-        self.node(i).signal(libc::SIGCONT);
+        self.node(i).resume();
     }
 
     /// Sends a four-letter word to server `i` and returns the reply (2 s to connect, 3 s to answer).

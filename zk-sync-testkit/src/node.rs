@@ -44,6 +44,9 @@ const SERVER_PROPERTIES: &[&str] = &[
     // Reap empty CONTAINER nodes every second instead of every minute.
     "-Dznode.container.checkIntervalMs=1000",
     "-Dorg.slf4j.simpleLogger.defaultLogLevel=info",
+    // Every reconnect to a live session logs two stack traces about a JMX bean name clash.
+    "-Dorg.slf4j.simpleLogger.log.org.apache.zookeeper.jmx.MBeanRegistry=error",
+    "-Dorg.slf4j.simpleLogger.log.org.apache.zookeeper.server.ServerCnxnFactory=error",
     "-Dorg.slf4j.simpleLogger.showDateTime=true",
     "-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS",
 ];
@@ -130,6 +133,7 @@ impl Node {
             .args(SERVER_PROPERTIES)
             .arg(format!("-Dzookeeper.log.dir={}", self.dir.path().display()))
             .arg("-Dzookeeper.root.logger=INFO,CONSOLE")
+            .args(extra_jvm_flags())
             .arg("-cp")
             .arg(classpath)
             .arg("org.apache.zookeeper.server.quorum.QuorumPeerMain")
@@ -238,6 +242,23 @@ impl Node {
         }
     }
 
+    /// SIGSTOP, then waits (at most 2 s) until every thread of the JVM is actually stopped:
+    /// `kill` returns before threads running on other CPUs have stopped.
+    pub(crate) fn pause(&self) {
+        self.signal(libc::SIGSTOP);
+        if let Some(pid) = self.pid() {
+            wait_for_threads(pid, true);
+        }
+    }
+
+    /// SIGCONT, then waits (at most 2 s) until no thread of the JVM is stopped.
+    pub(crate) fn resume(&self) {
+        self.signal(libc::SIGCONT);
+        if let Some(pid) = self.pid() {
+            wait_for_threads(pid, false);
+        }
+    }
+
     /// The last `lines` lines of the server log.
     pub(crate) fn log_tail(&self, lines: usize) -> String {
         let text = std::fs::read(&self.log)
@@ -252,6 +273,39 @@ impl Drop for Node {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// Polls `/proc/<pid>/task/*/stat` until all threads are (or none is) in state `T` (stopped).
+fn wait_for_threads(pid: u32, stopped: bool) {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < deadline {
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+            return;
+        };
+        let settled = tasks.flatten().all(|task| {
+            let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+            // The state follows the parenthesised command name, which may contain spaces.
+            let state = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.trim_start().chars().next());
+            match state {
+                None => true,
+                Some(state) => matches!(state, 'T' | 't') == stopped,
+            }
+        });
+        if settled {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// Extra JVM flags for every server from `$ZK_TESTKIT_JVM_FLAGS` (whitespace separated), e.g.
+/// `-Dorg.slf4j.simpleLogger.log.org.apache.zookeeper.server=debug` to debug a test.
+fn extra_jvm_flags() -> Vec<String> {
+    std::env::var("ZK_TESTKIT_JVM_FLAGS")
+        .map(|f| f.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default()
 }
 
 fn signal(child: &Child, sig: libc::c_int) {

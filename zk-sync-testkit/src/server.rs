@@ -105,16 +105,17 @@ impl ZkServer {
         self.node.wait_serving(started + START_TIMEOUT, started)
     }
 
-    /// Freezes the server (SIGSTOP): connections stay open but nothing is answered.
+    /// Freezes the server (SIGSTOP) and returns once every JVM thread has stopped: connections
+    /// stay open (the kernel even accepts new ones) but nothing is answered.
     ///
     /// Clients see their connection time out. Call [`resume`](Self::resume) to continue.
     pub fn pause(&self) {
-        self.node.signal(libc::SIGSTOP);
+        self.node.pause();
     }
 
     /// Continues a paused server (SIGCONT).
     pub fn resume(&self) {
-        self.node.signal(libc::SIGCONT);
+        self.node.resume();
     }
 
     /// Sends a four-letter word (`ruok`, `mntr`, `srvr`, `cons`, `wchc`, `wchp`, `dump`, ...) and
