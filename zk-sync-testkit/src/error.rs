@@ -75,3 +75,40 @@ pub enum TestkitError {
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn not_found_messages_say_how_to_install() {
+        let java = TestkitError::JavaNotFound {
+            tool: "java",
+            looked_in: "$PATH".into(),
+        }
+        .to_string();
+        assert!(java.contains("apt-get install -y zookeeper"), "{java}");
+        assert!(java.contains("$JAVA_HOME"), "{java}");
+        let javac = TestkitError::JavaNotFound {
+            tool: "javac",
+            looked_in: "$PATH".into(),
+        }
+        .to_string();
+        assert!(javac.contains("default-jdk-headless"), "{javac}");
+        let zk = TestkitError::ZooKeeperNotFound {
+            looked_in: "/usr/share/java".into(),
+        }
+        .to_string();
+        assert!(zk.contains("apt-get install -y zookeeper"), "{zk}");
+        assert!(zk.contains("$ZOOKEEPER_CLASSPATH"), "{zk}");
+        let curator = TestkitError::CuratorNotFound {
+            missing: "curator-client.jar".into(),
+        }
+        .to_string();
+        assert!(
+            curator
+                .contains("apt-get install -y libcurator-recipes-java libcurator-framework-java"),
+            "{curator}"
+        );
+    }
+}

@@ -29,7 +29,7 @@ async fn shared_server_answers_four_letter_words_and_clients() {
     let session = format!("0x{:x}", client.session_id().0);
     let cons = zk.four_letter("cons").unwrap();
     assert!(
-        cons.contains(&format!("sid={session}")),
+        cons.contains(&format!("sid={session},")),
         "cons does not list {session}:\n{cons}"
     );
 }
