@@ -19,6 +19,13 @@
 //!
 //! The blocking API is plain sync code (fine inside `#[tokio::test]`); only
 //! [`expire_session`] is async.
+//!
+//! Debugging: a failed start reports the tail of the server log; [`ZkServer::log_path`] and
+//! [`ZkEnsemble::log_path`] give the whole file while the handle lives. Extra JVM flags for every
+//! server can be passed in `$ZK_TESTKIT_JVM_FLAGS`, e.g.
+//! `-Dorg.slf4j.simpleLogger.log.org.apache.zookeeper.server=debug`. Directories of the
+//! never-dropped shared server (and of compiled Java classes) are removed by the next test process
+//! that uses the testkit, once their owner has exited.
 
 mod ensemble;
 mod error;

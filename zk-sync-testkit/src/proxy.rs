@@ -205,7 +205,11 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
         if closing {
             break;
         }
-        let Ok(client) = client else { continue };
+        let Ok(client) = client else {
+            // E.g. out of file descriptors: do not spin.
+            std::thread::sleep(Duration::from_millis(10));
+            continue;
+        };
         if mode == ProxyMode::Cut {
             drop(client);
             continue;
