@@ -34,13 +34,24 @@ impl ZkServer {
     /// [`TestkitError::JavaNotFound`] / [`TestkitError::ZooKeeperNotFound`] (whose messages say
     /// how to install them) when Java or ZooKeeper are missing.
     pub fn start() -> Result<ZkServer, TestkitError> {
+        ZkServer::start_with("")
+    }
+
+    /// Like [`ZkServer::start`], but the server fsyncs its transaction log before acknowledging
+    /// each write (`forceSync=yes`), as production servers do. Use it for benchmarks, where the
+    /// cost of durable writes is part of what is measured; tests use the faster [`ZkServer::start`].
+    pub fn start_durable() -> Result<ZkServer, TestkitError> {
+        ZkServer::start_with("forceSync=yes\n")
+    }
+
+    fn start_with(extra_config: &str) -> Result<ZkServer, TestkitError> {
         let mut attempt = 1;
         loop {
             let port = free_ports(1)?[0];
             let node = Node::create(
                 "ZooKeeper standalone server".into(),
                 port,
-                "standaloneEnabled=true\n",
+                &format!("standaloneEnabled=true\n{extra_config}"),
                 None,
             )?;
             let started = Instant::now();
