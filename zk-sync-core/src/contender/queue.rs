@@ -204,6 +204,9 @@ impl ContenderQueue {
                 }
             };
             let path = format!("{}/{}", self.dir, wait_on.name());
+            // A waiter keeps only its predecessor's path, not the whole listing: with thousands
+            // of waiters the listings would dominate memory.
+            drop(queue);
             let _waiting = WaiterGauge::new(self.primitive);
             match self.session.watch(epoch, WatchKind::Data, &path).await {
                 Ok(watch) => {

@@ -1,0 +1,304 @@
+//! zk-sync's `DistMutex` side by side with Apache Curator's `InterProcessMutex` and
+//! go-zookeeper's `Lock`, on one ZooKeeper server that fsyncs each write (as production does).
+//!
+//! ```text
+//! cargo bench -p zk-sync-benchmarks --bench mutex
+//! ```
+//!
+//! Environment: `ZK_SYNC_BENCH_CYCLES` (uncontended cycles, default 2000),
+//! `ZK_SYNC_BENCH_SECONDS` (contended run, default 10), `ZK_SYNC_BENCH_WAITERS` (default 10000).
+
+mod peers;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use zk_sync_core::backend::NodeKind;
+use zk_sync_core::Session;
+use zk_sync_mutex::DistMutex;
+use zk_sync_testkit::ZkServer;
+
+const PROCESSES: usize = 4;
+const TASKS: usize = 8;
+
+fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--worker") {
+        let handoffs = runtime().block_on(contended_worker(
+            &args[2],
+            &args[3],
+            args[4].parse().unwrap(),
+        ));
+        println!("handoffs {handoffs}");
+        return;
+    }
+    if !args.iter().any(|a| a == "--bench") {
+        println!("mutex benchmark: run it with `cargo bench -p zk-sync-benchmarks --bench mutex`");
+        return;
+    }
+    let cycles = env_or("ZK_SYNC_BENCH_CYCLES", 2000);
+    let seconds = env_or("ZK_SYNC_BENCH_SECONDS", 10);
+    let waiters = env_or("ZK_SYNC_BENCH_WAITERS", 10_000);
+    let server = ZkServer::start_durable().expect("ZooKeeper");
+    let connect = server.connect_string();
+    println!("ZooKeeper {connect} (standalone, forceSync=yes); {cycles} uncontended cycles, {seconds} s contended, {waiters} waiters\n");
+
+    println!("## Uncontended acquire + release (one client, one path)\n");
+    println!("| client | ms per cycle | requests per cycle (server) |");
+    println!("|---|---:|---:|");
+    let rt = runtime();
+    let (ms, requests) = rt.block_on(raw_floor(&server, cycles));
+    println!("| raw create‖getChildren + delete (zookeeper-client) | {ms:.3} | {requests:.2} |");
+    let (ours, requests) = rt.block_on(zk_sync_uncontended(&server, cycles));
+    println!("| **zk-sync `DistMutex`** | **{ours:.3}** | {requests:.2} |");
+    let peer = peers::Phased::start(peers::curator(&[
+        "uncontended",
+        &connect,
+        "/bench/curator-uncontended",
+        &cycles.to_string(),
+    ]));
+    let (curator, requests) = counted(&server, cycles, || peer.run("cycle_ms"));
+    println!("| Curator 5.4 `InterProcessMutex` | {curator:.3} | {requests:.2} |");
+    match peers::go_zookeeper(&[&connect, "/bench/go-uncontended", &cycles.to_string()]) {
+        Ok(command) => {
+            let peer = peers::Phased::start(command);
+            let (go, requests) = counted(&server, cycles, || peer.run("cycle_ms"));
+            println!("| go-zookeeper `Lock` | {go:.3} | {requests:.2} |");
+        }
+        Err(why) => println!("| go-zookeeper `Lock` | not run: {why} | |"),
+    }
+    println!(
+        "\nzk-sync / Curator time per cycle: {:.2}\n",
+        ours / curator
+    );
+
+    println!(
+        "## Contended: {PROCESSES} processes x {TASKS} tasks/threads on one path, {seconds} s\n"
+    );
+    let ours = contended_ours(&connect, seconds) / seconds as f64;
+    let curator = contended_curator(&connect, seconds) / seconds as f64;
+    println!("| client | hand-offs per second |");
+    println!("|---|---:|");
+    println!("| **zk-sync `DistMutex`** | **{ours:.0}** |");
+    println!("| Curator 5.4 `InterProcessMutex` | {curator:.0} |");
+    println!("\nzk-sync / Curator hand-offs: {:.2}\n", ours / curator);
+
+    println!("## {waiters} concurrent waiters in one process\n");
+    rt.block_on(many_waiters(&connect, waiters));
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Runs a peer's timed part (returning ms per cycle) and counts the requests the server received meanwhile.
+fn counted(server: &ZkServer, cycles: usize, work: impl FnOnce() -> f64) -> (f64, f64) {
+    let before = packets_received(server);
+    let ms = work();
+    let requests = (packets_received(server) - before) as f64 / cycles as f64;
+    (ms, requests)
+}
+
+fn packets_received(server: &ZkServer) -> u64 {
+    let mntr = server.four_letter("mntr").expect("mntr");
+    mntr.lines()
+        .find_map(|line| {
+            line.strip_prefix("zk_packets_received")?
+                .trim()
+                .parse()
+                .ok()
+        })
+        .expect("zk_packets_received in mntr")
+}
+
+async fn connect(connect: &str) -> Session {
+    Session::builder(connect)
+        .session_timeout(Duration::from_secs(10))
+        .connect()
+        .await
+        .expect("connect")
+}
+
+/// The physical floor: create (ephemeral sequential) pipelined with getChildren, then delete.
+async fn raw_floor(server: &ZkServer, cycles: usize) -> (f64, f64) {
+    let session = connect(&server.connect_string()).await;
+    let epoch = session.live_epoch().await.unwrap();
+    let backend = epoch.backend();
+    let acl = session.default_acl();
+    let dir = "/bench/raw";
+    let _ = backend
+        .create("/bench", b"", NodeKind::Persistent, acl)
+        .await;
+    let _ = backend.create(dir, b"", NodeKind::Persistent, acl).await;
+    let prefix = format!("{dir}/_c_00000000-0000-0000-0000-000000000000-lock-");
+    let timed = || async {
+        for _ in 0..cycles {
+            let create = backend.create(&prefix, b"", NodeKind::EphemeralSequential, acl);
+            let list = backend.get_children(dir);
+            let (created, listed) = tokio::join!(create, list);
+            listed.unwrap();
+            backend.delete(&created.unwrap().path, None).await.unwrap();
+        }
+    };
+    measured(server, cycles, timed).await
+}
+
+/// Runs `cycles` cycles of `timed`: mean ms per cycle, and requests per cycle the server received.
+async fn measured<F: std::future::Future<Output = ()>>(
+    server: &ZkServer,
+    cycles: usize,
+    timed: impl FnOnce() -> F,
+) -> (f64, f64) {
+    let before = packets_received(server);
+    let started = Instant::now();
+    timed().await;
+    let ms = started.elapsed().as_secs_f64() * 1000.0 / cycles as f64;
+    (
+        ms,
+        (packets_received(server) - before) as f64 / cycles as f64,
+    )
+}
+
+async fn zk_sync_uncontended(server: &ZkServer, cycles: usize) -> (f64, f64) {
+    let session = connect(&server.connect_string()).await;
+    let mutex = DistMutex::new(session, "/bench/zk-sync-uncontended").unwrap();
+    for _ in 0..cycles / 10 + 1 {
+        mutex.lock().await.unwrap().unlock().await.unwrap();
+    }
+    let timed = || async {
+        for _ in 0..cycles {
+            mutex.lock().await.unwrap().unlock().await.unwrap();
+        }
+    };
+    measured(server, cycles, timed).await
+}
+
+/// One contended process: `TASKS` tasks, each with its own `DistMutex` on one path (so they
+/// are separate contenders), locking and unlocking until the deadline.
+async fn contended_worker(connect_string: &str, path: &str, seconds: f64) -> u64 {
+    let session = connect(connect_string).await;
+    let deadline = Instant::now() + Duration::from_secs_f64(seconds);
+    let mut tasks = Vec::new();
+    for _ in 0..TASKS {
+        let mutex = DistMutex::new(session.clone(), path).unwrap();
+        tasks.push(tokio::spawn(async move {
+            let mut handoffs = 0u64;
+            while Instant::now() < deadline {
+                let guard = mutex.lock().await.unwrap();
+                handoffs += 1;
+                guard.unlock().await.unwrap();
+            }
+            handoffs
+        }));
+    }
+    let mut total = 0;
+    for task in tasks {
+        total += task.await.unwrap();
+    }
+    total
+}
+
+fn contended_ours(connect: &str, seconds: usize) -> f64 {
+    let exe = std::env::current_exe().unwrap();
+    let workers: Vec<_> = (0..PROCESSES)
+        .map(|_| {
+            let mut command = std::process::Command::new(&exe);
+            command.args([
+                "--worker",
+                connect,
+                "/bench/zk-sync-contended",
+                &seconds.to_string(),
+            ]);
+            std::thread::spawn(move || peers::run_to_end(command, "handoffs"))
+        })
+        .collect();
+    workers.into_iter().map(|w| w.join().unwrap()).sum()
+}
+
+fn contended_curator(connect: &str, seconds: usize) -> f64 {
+    let workers: Vec<_> = (0..PROCESSES)
+        .map(|_| {
+            let command = peers::curator(&[
+                "contended",
+                connect,
+                "/bench/curator-contended",
+                &TASKS.to_string(),
+                &seconds.to_string(),
+            ]);
+            std::thread::spawn(move || peers::run_to_end(command, "handoffs"))
+        })
+        .collect();
+    workers.into_iter().map(|w| w.join().unwrap()).sum()
+}
+
+fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    status
+        .lines()
+        .find_map(|line| {
+            line.strip_prefix("VmRSS:")?
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse()
+                .ok()
+        })
+        .unwrap()
+}
+
+/// Memory per waiter, and hand-off latency along a queue of `waiters`.
+async fn many_waiters(connect_string: &str, waiters: usize) {
+    let session = connect(connect_string).await;
+    let path = "/bench/zk-sync-waiters";
+    let mutex = Arc::new(DistMutex::new(session.clone(), path).unwrap());
+    println!(
+        "size of a `lock()` future: {} bytes",
+        std::mem::size_of_val(&mutex.lock())
+    );
+    let first = mutex.lock().await.unwrap();
+    let before = rss_kib();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    for _ in 0..waiters {
+        let (mutex, tx) = (mutex.clone(), tx.clone());
+        tokio::spawn(async move {
+            let guard = mutex.lock_owned().await.unwrap();
+            tx.send(Instant::now()).unwrap();
+            guard.unlock().await.unwrap();
+        });
+    }
+    let epoch = session.live_epoch().await.unwrap();
+    let queued = Instant::now();
+    while epoch.backend().get_children(path).await.unwrap().len() < waiters + 1 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let queue_time = queued.elapsed();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let per_waiter = (rss_kib() - before) as f64 * 1024.0 / waiters as f64;
+    println!("client memory per waiter: {per_waiter:.0} bytes (RSS growth / {waiters}); all queued in {queue_time:.2?}");
+    let released = Instant::now();
+    first.unlock().await.unwrap();
+    let mut previous = released;
+    let mut gaps = Vec::with_capacity(waiters);
+    for _ in 0..waiters {
+        let at = rx.recv().await.unwrap();
+        gaps.push(at - previous);
+        previous = at;
+    }
+    gaps.sort();
+    let mean = released.elapsed() / waiters as u32;
+    println!(
+        "hand-off latency along the queue: mean {mean:.2?}, median {:.2?}, p99 {:.2?}, max {:.2?}",
+        gaps[gaps.len() / 2],
+        gaps[gaps.len() * 99 / 100],
+        gaps[gaps.len() - 1]
+    );
+}

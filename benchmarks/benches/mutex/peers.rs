@@ -1,0 +1,101 @@
+//! Running the peers (Curator in Java, go-zookeeper in Go) as separate processes.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use zk_sync_testkit::{compile_java, curator_classpath, java_command};
+
+const CURATOR_SOURCE: &str = include_str!("../../peers/CuratorMutexBench.java");
+const GO_SOURCE: &str = include_str!("../../peers/gozk_lock_bench.go");
+
+/// The Curator benchmark program, ready for arguments.
+pub(crate) fn curator(args: &[&str]) -> Command {
+    let classpath = curator_classpath().expect(
+        "Curator jars: apt-get install -y libcurator-recipes-java libcurator-framework-java",
+    );
+    let classes: PathBuf =
+        compile_java("CuratorMutexBench", CURATOR_SOURCE, &classpath).expect("javac");
+    let mut command = java_command(
+        &format!("{}:{classpath}", classes.display()),
+        "CuratorMutexBench",
+    )
+    .unwrap();
+    command.args(args);
+    command
+}
+
+/// The go-zookeeper benchmark, built with Debian's Go packages, or why it cannot be.
+pub(crate) fn go_zookeeper(args: &[&str]) -> Result<Command, String> {
+    let gopath = "/usr/share/gocode";
+    if !std::path::Path::new(&format!("{gopath}/src/github.com/samuel/go-zookeeper/zk")).exists() {
+        return Err("go-zookeeper not installed (apt-get install -y golang-go golang-github-samuel-go-zookeeper-dev)".into());
+    }
+    let dir = std::env::temp_dir().join(format!("zk-sync-gozk-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let source = dir.join("main.go");
+    std::fs::write(&source, GO_SOURCE).map_err(|e| e.to_string())?;
+    let binary = dir.join("gozk_lock_bench");
+    let built = Command::new("go")
+        .args(["build", "-o"])
+        .arg(&binary)
+        .arg(&source)
+        .env("GO111MODULE", "off")
+        .env("GOPATH", gopath)
+        .env("GOCACHE", dir.join("cache"))
+        .output()
+        .map_err(|e| format!("go: {e} (apt-get install -y golang-go)"))?;
+    if !built.status.success() {
+        return Err(format!(
+            "go build failed: {}",
+            String::from_utf8_lossy(&built.stderr)
+        ));
+    }
+    let mut command = Command::new(binary);
+    command.args(args);
+    Ok(command)
+}
+
+/// A peer that warms up, prints `READY`, runs its timed part on a stdin line, and prints results.
+pub(crate) struct Phased {
+    child: Child,
+    lines: std::io::Lines<BufReader<std::process::ChildStdout>>,
+}
+
+impl Phased {
+    pub(crate) fn start(mut command: Command) -> Phased {
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("peer starts");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let ready = lines.next().and_then(Result::ok);
+        assert_eq!(ready.as_deref(), Some("READY"), "peer did not get ready");
+        Phased { child, lines }
+    }
+
+    /// Starts the timed part and returns the value of the `key <value>` line it prints.
+    pub(crate) fn run(mut self, key: &str) -> f64 {
+        writeln!(self.child.stdin.take().unwrap()).unwrap();
+        let value = self.lines.find_map(|line| {
+            let line = line.ok()?;
+            line.strip_prefix(key)?.trim().parse().ok()
+        });
+        self.child.wait().unwrap();
+        value.expect("peer printed its result")
+    }
+}
+
+/// Runs a peer to completion and returns the value of its `key <value>` line.
+pub(crate) fn run_to_end(mut command: Command, key: &str) -> f64 {
+    let output = command.output().expect("peer runs");
+    assert!(
+        output.status.success(),
+        "peer failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .find_map(|line| line.strip_prefix(key)?.trim().parse().ok())
+        .expect("peer printed its result")
+}
