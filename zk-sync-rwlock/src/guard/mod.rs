@@ -1,0 +1,79 @@
+//! The guards of [`DistRwLock`](crate::DistRwLock): read and write, borrowed and owned.
+
+mod read;
+mod write;
+
+pub use self::read::{DistRwLockReadGuard, OwnedDistRwLockReadGuard};
+pub use self::write::{DistRwLockWriteGuard, OwnedDistRwLockWriteGuard};
+
+/// The methods every guard shares: each guard is a [`Hold`](zk_sync_core::Hold) in the lock
+/// directory. `$marker` names the guard's nodes in the docs.
+macro_rules! guard_methods {
+    ($marker:literal) => {
+        /// The fencing token of this hold: greater than that of every earlier hold of this
+        /// lock's path (read or write). Pass it to the resource you protect so it can reject
+        /// stale holders.
+        pub fn fencing_token(&self) -> zk_sync_core::FencingToken {
+            self.hold.fencing_token()
+        }
+
+        #[doc = concat!(
+                    "The path of this hold's node (`<lock path>/_c_<uuid>-",
+                    $marker,
+                    "<sequence>`)."
+                )]
+        pub fn path(&self) -> &str {
+            self.hold.path()
+        }
+
+        /// Whether the hold is certainly lost (its session ended).
+        pub fn is_lost(&self) -> bool {
+            self.hold.is_lost()
+        }
+
+        /// Resolves as soon as the hold *may* be lost: the connection to ZooKeeper is
+        /// suspended. Stop touching the resource; if the connection returns within the session
+        /// timeout the hold is still valid (see [`is_lost`](Self::is_lost)).
+        ///
+        /// # Cancel safety
+        ///
+        /// Cancel safe.
+        pub async fn uncertain(&self) {
+            self.hold.uncertain().await
+        }
+
+        /// Resolves when the hold is certainly lost: session expired (or suspended past its
+        /// timeout), session closed, or the node deleted by someone else.
+        ///
+        /// # Cancel safety
+        ///
+        /// Cancel safe.
+        pub async fn lost(&self) -> zk_sync_core::contender::LossReason {
+            self.hold.lost().await
+        }
+
+        /// The underlying hold.
+        pub fn hold(&self) -> &zk_sync_core::Hold {
+            &self.hold
+        }
+
+        /// Releases the lock.
+        ///
+        /// The release is sent to ZooKeeper when this is first polled, and it completes
+        /// without waiting for the server's reply: ZooKeeper executes one session's requests
+        /// in order, so everything this process sends afterwards (including its next
+        /// acquisition) comes after the release, and if the reply is lost the release is
+        /// retried in the background. Dropping the guard does the same, ignoring the error.
+        ///
+        /// # Errors
+        ///
+        /// [`Error::SessionLost`](zk_sync_core::Error::SessionLost) or
+        /// [`Error::Closed`](zk_sync_core::Error::Closed) when the hold had already been
+        /// lost: the work done under it may have overlapped with another holder.
+        pub async fn unlock(self) -> Result<(), zk_sync_core::Error> {
+            self.hold.release_queued()
+        }
+    };
+}
+
+use guard_methods;
