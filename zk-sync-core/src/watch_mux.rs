@@ -152,7 +152,8 @@ async fn arm(
                     .map(|(_, watch)| watch),
             }
         });
-        match reply.await {
+        // Boxed: the task lives as long as the watch, so keep its long-lived state small.
+        match Box::pin(reply).await {
             Ok(Ok(watch)) => Ok(watch),
             Ok(Err(code)) => Err(Error::zk("watch", path, code)),
             Err(ended) => Err(ended),

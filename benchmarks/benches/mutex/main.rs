@@ -8,7 +8,11 @@
 //! Environment: `ZK_SYNC_BENCH_CYCLES` (uncontended cycles, default 2000),
 //! `ZK_SYNC_BENCH_SECONDS` (contended run, default 10), `ZK_SYNC_BENCH_WAITERS` (default 10000).
 
+mod counting_alloc;
 mod peers;
+
+#[global_allocator]
+static ALLOCATOR: counting_alloc::Counting = counting_alloc::Counting;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -266,6 +270,7 @@ async fn many_waiters(connect_string: &str, waiters: usize) {
     );
     let first = mutex.lock().await.unwrap();
     let before = rss_kib();
+    let heap_before = counting_alloc::live_bytes();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     for _ in 0..waiters {
         let (mutex, tx) = (mutex.clone(), tx.clone());
@@ -282,8 +287,9 @@ async fn many_waiters(connect_string: &str, waiters: usize) {
     }
     let queue_time = queued.elapsed();
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let per_waiter = (rss_kib() - before) as f64 * 1024.0 / waiters as f64;
-    println!("client memory per waiter: {per_waiter:.0} bytes (RSS growth / {waiters}); all queued in {queue_time:.2?}");
+    let heap = (counting_alloc::live_bytes() - heap_before) as f64 / waiters as f64;
+    let rss = (rss_kib() - before) as f64 * 1024.0 / waiters as f64;
+    println!("client memory per waiter: {heap:.0} bytes of live heap ({rss:.0} bytes of RSS growth); all queued in {queue_time:.2?}");
     let released = Instant::now();
     first.unlock().await.unwrap();
     let mut previous = released;

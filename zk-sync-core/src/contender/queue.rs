@@ -175,9 +175,11 @@ impl ContenderQueue {
         mode: Mode,
         pending: &mut PendingNode<'_>,
     ) -> Result<Option<OwnNode>> {
-        let (mut node, mut listing) = match pending.recover(epoch).await? {
+        // The one-off steps are boxed so that the state kept while waiting stays small: it is
+        // what thousands of waiters each hold.
+        let (mut node, mut listing) = match Box::pin(pending.recover(epoch)).await? {
             Some(node) => (node, None),
-            None => self.create(epoch, marker, data, pending).await?,
+            None => Box::pin(self.create(epoch, marker, data, pending)).await?,
         };
         loop {
             let children = match listing.take() {
@@ -189,7 +191,7 @@ impl ContenderQueue {
                 // Someone deleted our node: queue again at the back.
                 tracing::warn!(path = node.path, "own contender node vanished; re-creating");
                 pending.forget();
-                (node, listing) = self.create(epoch, marker, data, pending).await?;
+                (node, listing) = Box::pin(self.create(epoch, marker, data, pending)).await?;
                 continue;
             };
             let wait_on = match recipe.decide(&queue, me) {
