@@ -253,7 +253,9 @@ impl ContenderQueue {
                 Ok(created) => return Ok((pending.created(epoch, &created), listed.ok())),
                 Err(ZkErrorCode::NoNode) => {
                     pending.forget();
-                    self.create_dir(epoch).await?;
+                    epoch
+                        .create_containers(&self.dir, self.session.default_acl())
+                        .await?;
                 }
                 Err(ZkErrorCode::ConnectionLoss) | Err(ZkErrorCode::Timeout) => {
                     if let Some(node) = pending.recover(epoch).await? {
@@ -269,30 +271,6 @@ impl ContenderQueue {
                 }
             }
         }
-    }
-
-    /// Creates the directory and its missing ancestors as container nodes, as Curator does.
-    async fn create_dir(&self, epoch: &Arc<Epoch>) -> Result<()> {
-        let acl = self.session.default_acl();
-        let ends = self
-            .dir
-            .match_indices('/')
-            .map(|(at, _)| at)
-            .skip(1)
-            .chain([self.dir.len()]);
-        for end in ends {
-            let path = &self.dir[..end];
-            let created = epoch
-                .retry("create", path, |b| {
-                    b.create(path, &[], NodeKind::Container, acl)
-                })
-                .await?;
-            match created {
-                Ok(_) | Err(ZkErrorCode::NodeExists) => {}
-                Err(code) => return Err(Error::zk("create", path, code)),
-            }
-        }
-        Ok(())
     }
 
     async fn list(&self, epoch: &Epoch) -> Result<Vec<String>> {

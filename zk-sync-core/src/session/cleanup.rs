@@ -41,6 +41,9 @@ impl Cleanup {
     /// Sends the delete of `path` now and follows it up in the background (retrying through
     /// connection loss). Requests this session sends afterwards are executed after it.
     pub(crate) fn release(&self, epoch: Arc<Epoch>, path: String) {
+        if epoch.has_ended() {
+            return;
+        }
         let reply = epoch.backend().delete(&path, None);
         let pending = self.pending.clone();
         pending.fetch_add(1, Ordering::AcqRel);

@@ -1,7 +1,7 @@
 //! One ZooKeeper session within a [`Session`](crate::Session): the unit every hold belongs to.
 
 use super::state::{SessionState, SessionStatus};
-use crate::backend::Backend;
+use crate::backend::{Acl, Backend, NodeKind};
 use crate::error::{Error, ZkErrorCode};
 use std::fmt;
 use std::future::Future;
@@ -92,6 +92,33 @@ impl Epoch {
             out = request => Ok(out),
             end = self.ended() => Err(end),
         }
+    }
+
+    /// Creates `dir` and its missing ancestors as container nodes (the server removes a container
+    /// once its last child is gone), as Curator's `creatingParentContainersIfNeeded` does.
+    ///
+    /// # Errors
+    ///
+    /// The epoch's end, or a server error such as `NoAuth`.
+    pub async fn create_containers(&self, dir: &str, acl: &[Acl]) -> Result<(), Error> {
+        let ends = dir
+            .match_indices('/')
+            .map(|(at, _)| at)
+            .skip(1)
+            .chain([dir.len()]);
+        for end in ends {
+            let path = &dir[..end];
+            let created = self
+                .retry("create", path, |b| {
+                    b.create(path, &[], NodeKind::Container, acl)
+                })
+                .await?;
+            match created {
+                Ok(_) | Err(ZkErrorCode::NodeExists) => {}
+                Err(code) => return Err(Error::zk("create", path, code)),
+            }
+        }
+        Ok(())
     }
 
     /// Runs an idempotent request, retrying it after a connection loss until it gets an

@@ -205,6 +205,13 @@ impl Session {
         self.inner.shared.cleanup.pending()
     }
 
+    /// Deletes `path` in the background: the delete is sent now and retried through
+    /// connection loss until it succeeds, the node is gone, or `epoch` ends (an ephemeral node
+    /// dies with its session anyway). Recipes use it for nodes nobody waits for any more.
+    pub fn delete_node_in_background(&self, epoch: Arc<Epoch>, path: String) {
+        self.release_in_background(epoch, path);
+    }
+
     pub(crate) fn delete_in_background(&self, epoch: Arc<Epoch>, doomed: Doomed) {
         self.inner.shared.cleanup.delete(epoch, doomed);
     }
