@@ -7,9 +7,9 @@ pub use self::read::{DistRwLockReadGuard, OwnedDistRwLockReadGuard};
 pub use self::write::{DistRwLockWriteGuard, OwnedDistRwLockWriteGuard};
 
 /// The methods every guard shares: each guard is a [`Hold`](zk_sync_core::Hold) in the lock
-/// directory. `$marker` names the guard's nodes in the docs.
+/// directory. `$path_doc` documents `path()`, which differs by the marker in the node name.
 macro_rules! guard_methods {
-    ($marker:literal) => {
+    ($path_doc:literal) => {
         /// The fencing token of this hold: greater than that of every earlier hold of this
         /// lock's path (read or write). Pass it to the resource you protect so it can reject
         /// stale holders.
@@ -17,11 +17,7 @@ macro_rules! guard_methods {
             self.hold.fencing_token()
         }
 
-        #[doc = concat!(
-                    "The path of this hold's node (`<lock path>/_c_<uuid>-",
-                    $marker,
-                    "<sequence>`)."
-                )]
+        #[doc = $path_doc]
         pub fn path(&self) -> &str {
             self.hold.path()
         }

@@ -39,7 +39,7 @@ impl DistRwLockReadGuard<'_> {
         }
     }
 
-    guard_methods!("__READ__");
+    guard_methods!("The path of this hold's node (`<lock path>/_c_<uuid>-__READ__<sequence>`).");
 }
 
 /// A shared (read) hold of a [`DistRwLock`] that keeps the lock alive through an `Arc` (from
@@ -73,5 +73,5 @@ impl OwnedDistRwLockReadGuard {
         &self.lock
     }
 
-    guard_methods!("__READ__");
+    guard_methods!("The path of this hold's node (`<lock path>/_c_<uuid>-__READ__<sequence>`).");
 }

@@ -39,7 +39,7 @@ impl DistRwLockWriteGuard<'_> {
         }
     }
 
-    guard_methods!("__WRIT__");
+    guard_methods!("The path of this hold's node (`<lock path>/_c_<uuid>-__WRIT__<sequence>`).");
 }
 
 /// An exclusive (write) hold of a [`DistRwLock`] that keeps the lock alive through an `Arc` (from
@@ -73,5 +73,5 @@ impl OwnedDistRwLockWriteGuard {
         &self.lock
     }
 
-    guard_methods!("__WRIT__");
+    guard_methods!("The path of this hold's node (`<lock path>/_c_<uuid>-__WRIT__<sequence>`).");
 }
