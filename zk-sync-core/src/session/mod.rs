@@ -163,7 +163,9 @@ impl Session {
         }
     }
 
-    pub(crate) fn current_epoch(&self) -> Option<Arc<Epoch>> {
+    /// The current epoch if a session is established right now (no waiting), for code that
+    /// cannot await, such as `Drop`.
+    pub fn current_epoch(&self) -> Option<Arc<Epoch>> {
         self.inner
             .shared
             .current
