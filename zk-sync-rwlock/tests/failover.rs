@@ -1,0 +1,61 @@
+//! Waiters of both kinds survive a server restart and acquire in queue order.
+
+mod common;
+
+use common::{session_to, unique_path, wait_for_children, Side};
+use std::time::Duration;
+use zk_sync_rwlock::DistRwLock;
+use zk_sync_testkit::ZkServer;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readers_and_writers_waiting_survive_a_server_restart() {
+    let server = ZkServer::start().unwrap();
+    let connect = server.connect_string();
+    let holder_session = session_to(&connect, Duration::from_secs(10)).await;
+    let path = unique_path("restart");
+    let holder = DistRwLock::new(holder_session.clone(), &path).unwrap();
+    let guard = holder.write().await.unwrap();
+
+    let (tx, mut order) = tokio::sync::mpsc::unbounded_channel();
+    let queue = [
+        ("r1", Side::Read),
+        ("r2", Side::Read),
+        ("w2", Side::Write),
+        ("r3", Side::Read),
+    ];
+    for (i, (name, side)) in queue.into_iter().enumerate() {
+        let session = session_to(&connect, Duration::from_secs(10)).await;
+        let lock = DistRwLock::new(session, &path).unwrap();
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let held = side.lock(&lock).await.unwrap();
+            tx.send(name).unwrap();
+            held.unlock().await.unwrap();
+        });
+        wait_for_children(&holder_session, &path, i + 2).await;
+    }
+
+    server.restart().unwrap();
+    let mut status = holder_session.watch_status();
+    tokio::time::timeout(
+        Duration::from_secs(10),
+        status.wait_for(|s| s.state.is_connected()),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(!guard.is_lost());
+    guard.unlock().await.unwrap();
+
+    let mut acquired = Vec::new();
+    for _ in 0..queue.len() {
+        let name = tokio::time::timeout(Duration::from_secs(15), order.recv())
+            .await
+            .expect("waiter acquired")
+            .unwrap();
+        acquired.push(name);
+    }
+    // The two readers at the head go in together, in either order; then the writer, then r3.
+    acquired[..2].sort();
+    assert_eq!(acquired, ["r1", "r2", "w2", "r3"]);
+}
