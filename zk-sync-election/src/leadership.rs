@@ -253,19 +253,24 @@ impl Leadership {
     /// [`Interrupted::Uncertain`] or [`Interrupted::Lost`] when `job` was stopped (or never
     /// started) for that reason.
     pub async fn run_while_leader<F: Future>(&self, job: F) -> Result<F::Output, Interrupted> {
-        if self.is_lost() {
-            return Err(Interrupted::Lost(ended_reason(
-                &self.hold.session().status(),
-            )));
-        }
         if self.is_uncertain() {
-            return Err(Interrupted::Uncertain);
+            return Err(self.interruption());
         }
         tokio::select! {
             biased;
             reason = self.lost() => Err(Interrupted::Lost(reason)),
-            () = self.uncertain() => Err(Interrupted::Uncertain),
+            // The session may have ended just after `lost()` was polled: say so if it did.
+            () = self.uncertain() => Err(self.interruption()),
             output = job => Ok(output),
+        }
+    }
+
+    /// Why a leadership that is uncertain now cannot be acted on.
+    fn interruption(&self) -> Interrupted {
+        if self.is_lost() {
+            Interrupted::Lost(ended_reason(&self.hold.session().status()))
+        } else {
+            Interrupted::Uncertain
         }
     }
 
