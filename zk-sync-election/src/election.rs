@@ -159,8 +159,9 @@ impl LeaderElection {
                 .queue
                 .acquire(&RECIPE, 0, self.participant_id.as_bytes())
                 .await?;
-            // The queue only ever adopts nodes of the current session; check it anyway, as
-            // Curator's LeaderLatch does, since leading on another session's node is split brain.
+            // The queue only ever adopts nodes of the current session; check it anyway, since
+            // leading on a node another session owns (one that may expire any moment) is split
+            // brain. Curator 5.4 relies on its protected-name recovery for the same guarantee.
             if hold.stat().ephemeral_owner == hold.session_id() {
                 let gauge = self
                     .metrics_label
