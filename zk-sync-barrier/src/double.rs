@@ -198,11 +198,15 @@ impl DoubleBarrier {
     /// [`Error::NotEntered`] without a successful [`enter`](Self::enter); [`Error::Zk`] when
     /// the session is closed.
     pub async fn leave(&self) -> Result<(), Error> {
-        let path = match std::mem::replace(&mut *self.lock(), Member::Outside) {
-            Member::Inside { path } => path,
-            other => {
-                *self.lock() = other;
-                return Err(Error::NotEntered);
+        let path = {
+            let mut member = self.lock();
+            match &*member {
+                Member::Inside { path } => {
+                    let path = path.clone();
+                    *member = Member::Outside;
+                    path
+                }
+                _ => return Err(Error::NotEntered),
             }
         };
         loop {
