@@ -318,3 +318,28 @@ async fn a_queued_release_is_ordered_before_the_next_acquire_of_the_session() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_release_still_releases() {
+    let plan = FaultPlan::new();
+    let session = faulty_session(&plan).await;
+    let dir = unique_path("cancelled-release");
+    let queue = ContenderQueue::new(session.clone(), &dir, "test").unwrap();
+    let hold = queue.acquire(&Exclusive::LOCK, 0, b"").await.unwrap();
+    // The delete keeps failing before it is sent, so the release is still retrying when it is
+    // cancelled; the hold must then be released in the background.
+    for _ in 0..5 {
+        plan.inject_next(Op::Delete, FaultAction::ConnectionLossBeforeSend);
+    }
+    let release = tokio::time::timeout(Duration::from_millis(100), hold.release());
+    let _ = release.await;
+    eventually(
+        Duration::from_secs(2),
+        "node released after a cancelled release",
+        || {
+            let (session, dir) = (session.clone(), dir.clone());
+            async move { children(&session, &dir).await.is_empty() }
+        },
+    )
+    .await;
+}

@@ -98,6 +98,7 @@ pub struct Hold {
     primitive: &'static str,
     acquired_at: Instant,
     released: bool,
+    duration_recorded: bool,
     loss_recorded: AtomicBool,
 }
 
@@ -129,6 +130,7 @@ impl Hold {
             primitive,
             acquired_at: Instant::now(),
             released: false,
+            duration_recorded: false,
             loss_recorded: AtomicBool::new(false),
         }
     }
@@ -259,8 +261,12 @@ impl Hold {
     /// - [`Error::NodeDeleted`] if someone else had deleted the node.
     ///
     /// Either way the hold is gone afterwards.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: if the future is dropped before the server answered, the hold is released
+    /// in the background as if it had been dropped.
     pub async fn release(mut self) -> Result<(), Error> {
-        self.released = true;
         self.record_hold_duration();
         let Some(epoch) = self
             .session
@@ -270,10 +276,11 @@ impl Hold {
             return Err(wait_for_end(self.status.clone(), self.epoch).await);
         };
         let path = self.path.as_str();
-        match epoch
-            .retry("delete", path, |b| b.delete(path, None))
-            .await?
-        {
+        let deleted = epoch.retry("delete", path, |b| b.delete(path, None)).await;
+        // Only now is the node's fate known; until here, dropping this future releases it in
+        // the background (see `Drop`).
+        self.released = true;
+        match deleted? {
             Ok(()) => Ok(()),
             Err(ZkErrorCode::NoNode) => Err(Error::NodeDeleted {
                 path: self.path.clone(),
@@ -318,7 +325,10 @@ impl Hold {
         }
     }
 
-    fn record_hold_duration(&self) {
+    fn record_hold_duration(&mut self) {
+        if std::mem::replace(&mut self.duration_recorded, true) {
+            return;
+        }
         metrics::histogram!(HOLD_DURATION_SECONDS, "primitive" => self.primitive)
             .record(self.acquired_at.elapsed().as_secs_f64());
     }
