@@ -59,6 +59,10 @@ macro_rules! guard_methods {
         /// reply is lost the release is retried in the background. Dropping the guard does the
         /// same, ignoring the error.
         ///
+        /// Other sessions see the lock free once the server has applied the release, about one
+        /// round trip after this returns: a `try_lock` elsewhere that races with `unlock` may
+        /// still find it held.
+        ///
         /// # Errors
         ///
         /// [`Error::SessionLost`] or [`Error::Closed`] when the hold had already been lost:
