@@ -61,6 +61,8 @@ macro_rules! guard_methods {
         /// acquisition) comes after the release, and if the reply is lost the release is
         /// retried in the background. Dropping the guard does the same, ignoring the error.
         ///
+        /// Other sessions see the release about one round trip after this returns.
+        ///
         /// # Errors
         ///
         /// [`Error::SessionLost`](zk_sync_core::Error::SessionLost) or
