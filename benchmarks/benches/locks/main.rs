@@ -1,8 +1,9 @@
-//! zk-sync's `DistMutex` side by side with Apache Curator's `InterProcessMutex` and
-//! go-zookeeper's `Lock`, on one ZooKeeper server that fsyncs each write (as production does).
+//! zk-sync's `DistMutex` and `DistRwLock` side by side with Apache Curator's
+//! `InterProcessMutex` / `InterProcessReadWriteLock` and go-zookeeper's `Lock`, on one ZooKeeper
+//! server that fsyncs each write (as production does).
 //!
 //! ```text
-//! cargo bench -p zk-sync-benchmarks --bench mutex
+//! cargo bench -p zk-sync-benchmarks --bench locks
 //! ```
 //!
 //! Environment: `ZK_SYNC_BENCH_CYCLES` (uncontended cycles, default 2000),
@@ -19,6 +20,7 @@ use std::time::{Duration, Instant};
 use zk_sync_core::backend::NodeKind;
 use zk_sync_core::Session;
 use zk_sync_mutex::DistMutex;
+use zk_sync_rwlock::DistRwLock;
 use zk_sync_testkit::ZkServer;
 
 const PROCESSES: usize = 4;
@@ -43,7 +45,9 @@ fn main() {
         return;
     }
     if !args.iter().any(|a| a == "--bench") {
-        println!("mutex benchmark: run it with `cargo bench -p zk-sync-benchmarks --bench mutex`");
+        println!(
+            "lock benchmarks: run them with `cargo bench -p zk-sync-benchmarks --bench locks`"
+        );
         return;
     }
     let cycles = env_or("ZK_SYNC_BENCH_CYCLES", 2000);
@@ -80,6 +84,34 @@ fn main() {
     println!(
         "\nzk-sync / Curator time per cycle: {:.2}\n",
         ours / curator
+    );
+
+    println!("## Uncontended reader-writer lock cycles (one client, one path)\n");
+    println!("| client | read ms per cycle | write ms per cycle | requests per cycle (server) |");
+    println!("|---|---:|---:|---:|");
+    let (read, requests) = rt.block_on(zk_sync_rwlock_uncontended(&server, cycles, false));
+    let (write, _) = rt.block_on(zk_sync_rwlock_uncontended(&server, cycles, true));
+    println!("| **zk-sync `DistRwLock`** | **{read:.3}** | **{write:.3}** | {requests:.2} |");
+    let mut curator_rw = [0.0; 2];
+    let mut curator_requests = 0.0;
+    for (i, kind) in ["read", "write"].into_iter().enumerate() {
+        let peer = peers::Phased::start(peers::curator(&[
+            "uncontended",
+            &connect,
+            &format!("/bench/curator-rwlock-{kind}"),
+            &cycles.to_string(),
+            kind,
+        ]));
+        (curator_rw[i], curator_requests) = counted(&server, cycles, || peer.run("cycle_ms"));
+    }
+    println!(
+        "| Curator 5.4 `InterProcessReadWriteLock` | {:.3} | {:.3} | {curator_requests:.2} |",
+        curator_rw[0], curator_rw[1]
+    );
+    println!(
+        "\nzk-sync / Curator time per cycle: read {:.2}, write {:.2}\n",
+        read / curator_rw[0],
+        write / curator_rw[1]
     );
 
     println!(
@@ -170,6 +202,32 @@ async fn measured<F: std::future::Future<Output = ()>>(
         ms,
         (packets_received(server) - before) as f64 / cycles as f64,
     )
+}
+
+async fn zk_sync_rwlock_uncontended(server: &ZkServer, cycles: usize, write: bool) -> (f64, f64) {
+    let session = connect(&server.connect_string()).await;
+    let path = if write {
+        "/bench/zk-sync-rwlock-write"
+    } else {
+        "/bench/zk-sync-rwlock-read"
+    };
+    let lock = DistRwLock::new(session, path).unwrap();
+    let cycle = || async {
+        if write {
+            lock.write().await.unwrap().unlock().await.unwrap();
+        } else {
+            lock.read().await.unwrap().unlock().await.unwrap();
+        }
+    };
+    for _ in 0..cycles / 10 + 1 {
+        cycle().await;
+    }
+    let timed = || async {
+        for _ in 0..cycles {
+            cycle().await;
+        }
+    };
+    measured(server, cycles, timed).await
 }
 
 async fn zk_sync_uncontended(server: &ZkServer, cycles: usize) -> (f64, f64) {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use zk_sync_testkit::{compile_java, curator_classpath, java_command};
 
-const CURATOR_SOURCE: &str = include_str!("../../peers/CuratorMutexBench.java");
+const CURATOR_SOURCE: &str = include_str!("../../peers/CuratorLockBench.java");
 const GO_SOURCE: &str = include_str!("../../peers/gozk_lock_bench.go");
 
 /// The Curator benchmark program, ready for arguments.
@@ -14,10 +14,10 @@ pub(crate) fn curator(args: &[&str]) -> Command {
         "Curator jars: apt-get install -y libcurator-recipes-java libcurator-framework-java",
     );
     let classes: PathBuf =
-        compile_java("CuratorMutexBench", CURATOR_SOURCE, &classpath).expect("javac");
+        compile_java("CuratorLockBench", CURATOR_SOURCE, &classpath).expect("javac");
     let mut command = java_command(
         &format!("{}:{classpath}", classes.display()),
-        "CuratorMutexBench",
+        "CuratorLockBench",
     )
     .unwrap();
     command.args(args);

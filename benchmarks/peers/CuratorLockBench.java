@@ -1,15 +1,18 @@
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.framework.recipes.locks.InterProcessLock;
 import org.apache.curator.framework.recipes.locks.InterProcessMutex;
+import org.apache.curator.framework.recipes.locks.InterProcessReadWriteLock;
 import org.apache.curator.retry.RetryNTimes;
 
 /**
- * Curator's InterProcessMutex under the same workloads as zk-sync's benchmark.
- *   uncontended CONNECT PATH CYCLES          prints "cycle_ms <mean ms per acquire+release>"
- *   contended CONNECT PATH THREADS SECONDS   prints "handoffs <count>"
+ * Curator's InterProcessMutex and InterProcessReadWriteLock under zk-sync's benchmark workloads.
+ *   uncontended CONNECT PATH CYCLES [mutex|read|write]   prints "READY", waits for a stdin line,
+ *                                                        then "cycle_ms <mean ms per acquire+release>"
+ *   contended CONNECT PATH THREADS SECONDS               prints "handoffs <count>" (mutex)
  */
-public class CuratorMutexBench {
+public class CuratorLockBench {
     public static void main(String[] args) throws Exception {
         CuratorFramework client = CuratorFrameworkFactory.newClient(args[1], 10000, 5000, new RetryNTimes(20, 100));
         client.start();
@@ -17,7 +20,10 @@ public class CuratorMutexBench {
         String path = args[2];
         if (args[0].equals("uncontended")) {
             int cycles = Integer.parseInt(args[3]);
-            InterProcessMutex mutex = new InterProcessMutex(client, path);
+            String kind = args.length > 4 ? args[4] : "mutex";
+            InterProcessLock mutex = kind.equals("mutex") ? new InterProcessMutex(client, path)
+                : kind.equals("read") ? new InterProcessReadWriteLock(client, path).readLock()
+                : new InterProcessReadWriteLock(client, path).writeLock();
             for (int i = 0; i < cycles / 10 + 1; i++) { mutex.acquire(); mutex.release(); }  // warm-up
             System.out.println("READY");
             System.out.flush();
@@ -31,7 +37,10 @@ public class CuratorMutexBench {
             AtomicLong handoffs = new AtomicLong();
             Thread[] workers = new Thread[threads];
             for (int t = 0; t < threads; t++) {
-                InterProcessMutex mutex = new InterProcessMutex(client, path);
+                String kind = args.length > 4 ? args[4] : "mutex";
+            InterProcessLock mutex = kind.equals("mutex") ? new InterProcessMutex(client, path)
+                : kind.equals("read") ? new InterProcessReadWriteLock(client, path).readLock()
+                : new InterProcessReadWriteLock(client, path).writeLock();
                 workers[t] = new Thread(() -> {
                     try {
                         while (System.nanoTime() < deadline) { mutex.acquire(); handoffs.incrementAndGet(); mutex.release(); }
