@@ -1,0 +1,172 @@
+//! The command line, as clap sees it.
+
+use crate::duration;
+use crate::exit::EXIT_CODES_HELP;
+use clap::{Args, Parser, Subcommand};
+use std::time::Duration;
+
+/// Distributed locks and leader election on Apache ZooKeeper, for shell commands.
+///
+/// Speaks Apache Curator's protocol: a lock taken here excludes Curator's InterProcessMutex
+/// and go-zookeeper's Lock on the same path.
+#[derive(Debug, Parser)]
+#[command(name = "zk-sync", version, after_help = EXIT_CODES_HELP)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) connection: Connection,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// How to reach ZooKeeper.
+#[derive(Debug, Args)]
+pub(crate) struct Connection {
+    /// ZooKeeper servers: `host:port[,host:port...][/chroot]`
+    #[arg(
+        long,
+        env = "ZK_SYNC_CONNECT",
+        default_value = "127.0.0.1:2181",
+        global = true
+    )]
+    pub(crate) connect: String,
+
+    /// Session timeout: after this long without a connection, locks are lost
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = duration::parse_positive, global = true)]
+    pub(crate) session_timeout: Duration,
+
+    /// Time allowed to establish a session
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = duration::parse_positive, global = true)]
+    pub(crate) connect_timeout: Duration,
+
+    /// Authenticate as SCHEME:CREDENTIALS, e.g. digest:user:password
+    #[arg(long, value_name = "SCHEME:CREDENTIALS", env = "ZK_SYNC_AUTH", hide_env_values = true, value_parser = parse_auth, global = true)]
+    pub(crate) auth: Option<(String, String)>,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Run a command while holding a lock (Curator InterProcessMutex protocol)
+    ///
+    /// Waits for the lock at PATH, runs the command with ZK_SYNC_LOCK_PATH and
+    /// ZK_SYNC_FENCING_TOKEN in its environment, releases the lock and exits with the command's
+    /// status. If the lock becomes uncertain (connection to ZooKeeper suspended) or is lost
+    /// while the command runs, the command's process group gets SIGTERM, then SIGKILL after
+    /// --kill-after, and zk-sync exits with 75. Without a command, holds the lock until SIGINT
+    /// or SIGTERM.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Lock(Lock),
+
+    /// Run a command only while leading an election (Curator LeaderLatch protocol)
+    ///
+    /// Joins the election at PATH as ID, waits to lead, then runs the command with
+    /// ZK_SYNC_ELECTION_PATH, ZK_SYNC_PARTICIPANT_ID and ZK_SYNC_FENCING_TOKEN in its
+    /// environment, resigns and exits with the command's status. Loss of leadership is handled
+    /// as a lost lock. Without a command, leads until SIGINT or SIGTERM. With --observe, prints
+    /// every change of leader (including "no leader") instead of taking part.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Elect(Elect),
+
+    /// Show who holds and who waits under a lock, election or barrier path
+    ///
+    /// Understands Curator's and go-zookeeper's protected node names (`_c_<id>-lock-N`,
+    /// `__READ__N`, `__WRIT__N`, `latch-N`) and plain children such as a double barrier's
+    /// members and its `ready` node.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Inspect(Inspect),
+}
+
+/// `zk-sync lock`.
+#[derive(Debug, Args)]
+pub(crate) struct Lock {
+    /// The lock's ZooKeeper path (a directory of contender nodes)
+    pub(crate) path: String,
+
+    #[command(flatten)]
+    pub(crate) run: RunOptions,
+}
+
+/// `zk-sync elect`.
+#[derive(Debug, Args)]
+pub(crate) struct Elect {
+    /// The election's ZooKeeper path
+    pub(crate) path: String,
+
+    /// This participant's id, stored in its node (what observers and Curator see)
+    #[arg(required_unless_present = "observe")]
+    pub(crate) id: Option<String>,
+
+    /// Print every change of leader instead of campaigning
+    #[arg(long, conflicts_with_all = ["id", "command", "timeout"])]
+    pub(crate) observe: bool,
+
+    #[command(flatten)]
+    pub(crate) run: RunOptions,
+}
+
+/// What `lock` and `elect` share: the wait, the command and how to stop it.
+#[derive(Debug, Args)]
+pub(crate) struct RunOptions {
+    /// Give up waiting after this long (exit 124); 0 means do not wait at all
+    #[arg(long, value_name = "DURATION", value_parser = duration::parse)]
+    pub(crate) timeout: Option<Duration>,
+
+    /// After SIGTERM, how long the command may take to exit before SIGKILL
+    /// [default: a quarter of the session timeout]
+    #[arg(long, value_name = "DURATION", value_parser = duration::parse)]
+    pub(crate) kill_after: Option<Duration>,
+
+    /// The command and its arguments, after `--`
+    #[arg(last = true, value_name = "COMMAND")]
+    pub(crate) command: Vec<String>,
+}
+
+/// `zk-sync inspect`.
+#[derive(Debug, Args)]
+pub(crate) struct Inspect {
+    /// The ZooKeeper path to look into
+    pub(crate) path: String,
+
+    /// Print JSON instead of a table
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+fn parse_auth(text: &str) -> Result<(String, String), String> {
+    match text.split_once(':') {
+        Some((scheme, credentials)) if !scheme.is_empty() => {
+            Ok((scheme.to_owned(), credentials.to_owned()))
+        }
+        _ => Err("expected SCHEME:CREDENTIALS, e.g. digest:user:password".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn a_command_follows_the_double_dash() {
+        let cli = Cli::try_parse_from(["zk-sync", "lock", "/a", "--", "echo", "-n", "hi"]).unwrap();
+        let Command::Lock(lock) = cli.command else {
+            panic!("not lock")
+        };
+        assert_eq!(lock.run.command, ["echo", "-n", "hi"]);
+        assert!(Cli::try_parse_from(["zk-sync", "lock", "/a", "echo"]).is_err());
+    }
+
+    #[test]
+    fn observe_needs_no_id_and_takes_no_command() {
+        assert!(Cli::try_parse_from(["zk-sync", "elect", "/e", "--observe"]).is_ok());
+        assert!(Cli::try_parse_from(["zk-sync", "elect", "/e"]).is_err());
+        assert!(
+            Cli::try_parse_from(["zk-sync", "elect", "/e", "--observe", "--", "true"]).is_err()
+        );
+    }
+}

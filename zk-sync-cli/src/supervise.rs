@@ -1,0 +1,112 @@
+//! Running a command while a hold (lock or leadership) is valid, and stopping it when not.
+
+use crate::child::Child;
+use crate::exit::{self, Failure, HOLD_LOST};
+use crate::signals::{self, StopSignals};
+use std::time::Duration;
+use zk_sync_core::{Hold, SessionState};
+
+/// What is held, for messages: "the lock on /a", "the leadership of /e".
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Held<'a> {
+    pub(crate) hold: &'a Hold,
+    pub(crate) what: &'a str,
+}
+
+/// Runs `argv` while `held` is valid; returns the exit code to leave with once the command
+/// exited by itself (the caller then releases the hold).
+///
+/// Stop signals zk-sync receives are passed on to the command. If the hold becomes uncertain
+/// or is lost, the command is stopped (SIGTERM, SIGKILL after `grace`) and this fails with
+/// [`HOLD_LOST`].
+pub(crate) async fn run_command(
+    held: Held<'_>,
+    argv: &[String],
+    env: &[(&str, String)],
+    grace: Duration,
+    signals: &mut StopSignals,
+) -> Result<u8, Failure> {
+    let mut child = Child::spawn(argv, env)?;
+    let why = loop {
+        tokio::select! {
+            biased;
+            () = held.hold.uncertain() => break trouble(held.hold),
+            reason = held.hold.lost() => break format!("was lost ({reason})"),
+            signal = signals.recv() => child.forward(signal),
+            status = child.wait() => return Ok(exit::of_status(status?)),
+        }
+    };
+    let stopped = child.stop(grace).await?;
+    let how = if stopped.killed {
+        format!("killed the command with SIGKILL after {grace:?}")
+    } else {
+        format!(
+            "stopped the command with SIGTERM ({})",
+            describe(stopped.status)
+        )
+    };
+    Err(Failure::new(
+        HOLD_LOST,
+        format!("{} {why}: {how}", held.what),
+    ))
+}
+
+/// Holds until a stop signal; fails with [`HOLD_LOST`] if the hold is lost first. Reports
+/// suspensions and reconnections on stderr meanwhile.
+pub(crate) async fn hold_until_signal(
+    held: Held<'_>,
+    signals: &mut StopSignals,
+) -> Result<(), Failure> {
+    let mut status = held.hold.session().watch_status();
+    loop {
+        tokio::select! {
+            biased;
+            reason = held.hold.lost() => {
+                return Err(Failure::new(HOLD_LOST, format!("{} was lost ({reason})", held.what)));
+            }
+            signal = signals.recv() => {
+                eprintln!("zk-sync: {}: releasing {}", signals::name(signal), held.what);
+                return Ok(());
+            }
+            () = held.hold.uncertain() => {
+                eprintln!("zk-sync: {} {}", held.what, trouble(held.hold));
+                // Until the connection returns (or the hold's end is seen by `lost`).
+                let epoch = held.hold.epoch();
+                let back = status.wait_for(|s| s.has_ended(epoch) || (s.epoch == epoch && s.state.is_connected()));
+                tokio::select! {
+                    _ = back => {}
+                    reason = held.hold.lost() => {
+                        return Err(Failure::new(HOLD_LOST, format!("{} was lost ({reason})", held.what)));
+                    }
+                }
+                if !held.hold.is_lost() {
+                    eprintln!("zk-sync: connection to ZooKeeper restored: still holding {}", held.what);
+                }
+            }
+        }
+    }
+}
+
+/// Why an uncertain hold can no longer be trusted.
+fn trouble(hold: &Hold) -> String {
+    if hold.is_lost() {
+        let state = hold.session().status().state;
+        let reason = if state == SessionState::Closed {
+            "session closed"
+        } else {
+            "ZooKeeper session lost"
+        };
+        format!("was lost ({reason})")
+    } else {
+        "may be lost (connection to ZooKeeper suspended)".to_owned()
+    }
+}
+
+fn describe(status: std::process::ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("it exited with {code}"),
+        (None, Some(signal)) => format!("it ended by {}", signals::name(signal)),
+        _ => "it ended".to_owned(),
+    }
+}

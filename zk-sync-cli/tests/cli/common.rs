@@ -1,0 +1,177 @@
+//! Helpers shared by the CLI tests: running the real binary, sessions, paths.
+
+use std::future::Future;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use tokio::process::{ChildStderr, ChildStdout, Command};
+use zk_sync_core::Session;
+
+/// Longest any single CLI run may take before the test calls it hung.
+pub(crate) const LIVENESS: Duration = Duration::from_secs(60);
+
+/// A path no other test uses.
+pub(crate) fn unique_path(name: &str) -> String {
+    format!("/zk-sync-test/cli/{name}-{}", uuid::Uuid::new_v4().simple())
+}
+
+/// The `zk-sync` binary connecting to `connect`.
+pub(crate) fn zk_sync(connect: &str) -> Command {
+    let mut command = zk_sync_bare();
+    command.args(["--connect", connect]);
+    command
+}
+
+/// The `zk-sync` binary, with none of its environment variables set.
+pub(crate) fn zk_sync_bare() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_zk-sync"));
+    command
+        .env_remove("ZK_SYNC_CONNECT")
+        .env_remove("ZK_SYNC_AUTH")
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    command
+}
+
+/// What a finished run left behind.
+#[derive(Debug)]
+pub(crate) struct Finished {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+}
+
+/// Runs to completion (within [`LIVENESS`]).
+pub(crate) async fn run(command: &mut Command) -> Finished {
+    let output = tokio::time::timeout(LIVENESS, command.output())
+        .await
+        .expect("zk-sync finished")
+        .expect("zk-sync started");
+    Finished {
+        code: output.status.code().expect("exited, not killed"),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// Asserts that a failed run explained itself in one line, with no panic or backtrace.
+pub(crate) fn assert_one_clear_line(finished: &Finished, mentions: &str) {
+    let lines: Vec<&str> = finished.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one line on stderr: {:?}", finished.stderr);
+    assert!(lines[0].starts_with("zk-sync: "), "{:?}", lines[0]);
+    assert!(
+        lines[0].contains(mentions),
+        "{:?} mentions {mentions:?}",
+        lines[0]
+    );
+    for word in ["panicked", "backtrace", "RUST_BACKTRACE"] {
+        assert!(!finished.stderr.contains(word), "{:?}", finished.stderr);
+    }
+}
+
+/// A running `zk-sync` whose output is read line by line.
+#[derive(Debug)]
+pub(crate) struct Running {
+    pub(crate) child: tokio::process::Child,
+    pub(crate) stdout: Lines<BufReader<ChildStdout>>,
+    pub(crate) stderr: Lines<BufReader<ChildStderr>>,
+}
+
+impl Running {
+    pub(crate) fn spawn(command: &mut Command) -> Running {
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("zk-sync started");
+        let stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+        let stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+        Running {
+            child,
+            stdout,
+            stderr,
+        }
+    }
+
+    pub(crate) async fn stdout_line(&mut self) -> String {
+        tokio::time::timeout(LIVENESS, self.stdout.next_line())
+            .await
+            .expect("a line on stdout")
+            .unwrap()
+            .expect("stdout still open")
+    }
+
+    pub(crate) async fn stderr_line(&mut self) -> String {
+        tokio::time::timeout(LIVENESS, self.stderr.next_line())
+            .await
+            .expect("a line on stderr")
+            .unwrap()
+            .expect("stderr still open")
+    }
+
+    pub(crate) fn signal(&self, signal: i32) {
+        let pid = self.child.id().expect("still running") as libc::pid_t;
+        // SAFETY: kill has no memory-safety preconditions; the pid is our unreaped child.
+        assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+    }
+
+    /// Waits for the exit; returns the code and the rest of stderr.
+    pub(crate) async fn finish(mut self) -> (i32, String) {
+        let status = tokio::time::timeout(LIVENESS, self.child.wait())
+            .await
+            .expect("zk-sync exited")
+            .unwrap();
+        let mut rest = String::new();
+        while let Ok(Some(line)) = self.stderr.next_line().await {
+            rest.push_str(&line);
+            rest.push('\n');
+        }
+        (status.code().expect("exited, not killed"), rest)
+    }
+}
+
+/// A session for the test's own contenders and checks.
+pub(crate) async fn session(connect: &str, session_timeout: Duration) -> Session {
+    Session::builder(connect)
+        .session_timeout(session_timeout)
+        .connect()
+        .await
+        .expect("connect")
+}
+
+/// The children of `dir` (empty when missing).
+pub(crate) async fn children(session: &Session, dir: &str) -> Vec<String> {
+    let epoch = session.live_epoch().await.expect("live session");
+    match epoch.backend().get_children(dir).await {
+        Ok(children) => children,
+        Err(zk_sync_core::ZkErrorCode::NoNode) => Vec::new(),
+        Err(code) => panic!("listing {dir}: {code}"),
+    }
+}
+
+/// Polls `check` until it is true, failing after `limit`.
+pub(crate) async fn eventually<F, Fut>(limit: Duration, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = Instant::now() + limit;
+    while !check().await {
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {limit:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A scratch directory removed at the end of the test.
+pub(crate) fn scratch() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temp dir")
+}
+
+/// A file's content, or "" while it does not exist.
+pub(crate) fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}

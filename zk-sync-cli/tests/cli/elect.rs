@@ -1,0 +1,88 @@
+//! `zk-sync elect`: the command runs only on the leader; `--observe` follows the leader.
+
+use crate::common::{children, eventually, read, scratch, session, unique_path, zk_sync, Running};
+use std::path::Path;
+use std::time::Duration;
+use zk_sync_election::LeaderElection;
+use zk_sync_testkit::ZkServer;
+
+/// Logs that it runs, with its environment, then runs until `release-<id>` appears.
+fn leader_command(dir: &Path) -> String {
+    format!(
+        r#"echo "$ZK_SYNC_PARTICIPANT_ID $ZK_SYNC_ELECTION_PATH $ZK_SYNC_FENCING_TOKEN" >> {dir}/log; while [ ! -e {dir}/release-$ZK_SYNC_PARTICIPANT_ID ]; do sleep 0.05; done"#,
+        dir = dir.display()
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_leader_runs_the_command() {
+    let connect = ZkServer::shared().connect_string();
+    let path = unique_path("elect");
+    let dir = scratch();
+    let log = dir.path().join("log");
+    let command = leader_command(dir.path());
+    let start = |id: &str| {
+        Running::spawn(zk_sync(&connect).args(["elect", &path, id, "--", "sh", "-c", &command]))
+    };
+    let mut a = start("a");
+    assert!(a.stderr_line().await.contains("leading"));
+    eventually(Duration::from_secs(10), "a's command", || async {
+        read(&log).lines().count() == 1
+    })
+    .await;
+    let b = start("b");
+    let observer = session(&connect, Duration::from_secs(10)).await;
+    eventually(Duration::from_secs(10), "b to join", || async {
+        children(&observer, &path).await.len() == 2
+    })
+    .await;
+    // b has joined the election but does not lead: its command must not run.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(read(&log).lines().count(), 1, "{}", read(&log));
+
+    std::fs::write(dir.path().join("release-a"), "").unwrap();
+    let (code, _) = a.finish().await;
+    assert_eq!(code, 0);
+    eventually(Duration::from_secs(10), "b's command", || async {
+        read(&log).lines().count() == 2
+    })
+    .await;
+    std::fs::write(dir.path().join("release-b"), "").unwrap();
+    let (code, _) = b.finish().await;
+    assert_eq!(code, 0);
+
+    let lines: Vec<Vec<String>> = read(&log)
+        .lines()
+        .map(|l| l.split(' ').map(str::to_owned).collect())
+        .collect();
+    assert_eq!(lines[0][..2], ["a".to_owned(), path.clone()]);
+    assert_eq!(lines[1][..2], ["b".to_owned(), path.clone()]);
+    let tokens: Vec<i64> = lines.iter().map(|l| l[2].parse().unwrap()).collect();
+    assert!(tokens[1] > tokens[0], "{tokens:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn observe_prints_every_change_of_leader() {
+    let connect = ZkServer::shared().connect_string();
+    let path = unique_path("observe");
+    let mut observer = Running::spawn(zk_sync(&connect).args(["elect", &path, "--observe"]));
+    assert_eq!(observer.stdout_line().await, "no leader");
+
+    let participant = session(&connect, Duration::from_secs(10)).await;
+    let election = LeaderElection::new(participant.clone(), &path, "node-7").unwrap();
+    let leadership = election.campaign().await.unwrap();
+    let line = observer.stdout_line().await;
+    let expected = format!(
+        "leader node-7 (node {}, session {:#x}, fencing token {})",
+        leadership.path().rsplit('/').next().unwrap(),
+        leadership.session_id(),
+        leadership.fencing_token()
+    );
+    assert_eq!(line, expected);
+
+    leadership.resign().await.unwrap();
+    assert_eq!(observer.stdout_line().await, "no leader");
+    observer.signal(libc::SIGINT);
+    let (code, stderr) = observer.finish().await;
+    assert_eq!(code, 0, "{stderr}");
+}

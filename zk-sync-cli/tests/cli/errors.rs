@@ -1,0 +1,106 @@
+//! Errors: one clear line on stderr and a documented exit code, never a panic.
+
+use crate::common::{assert_one_clear_line, run, session, unique_path, zk_sync, zk_sync_bare};
+use std::time::Duration;
+use zk_sync_core::backend::{Acl, NodeKind, Perms};
+use zk_sync_testkit::ZkServer;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_usage_paths_and_connect_strings_have_their_own_exit_codes() {
+    // None of these reaches a server.
+    let nowhere = "127.0.0.1:9";
+    let cases: &[(&[&str], i32, &str)] = &[
+        (&["lock"], 64, "PATH"),
+        (&["lock", "/a", "--frobnicate"], 64, "--frobnicate"),
+        (&["lock", "/a", "echo"], 64, "echo"),
+        (&["lock", "/a", "--timeout", "soon"], 64, "--timeout"),
+        (
+            &["--session-timeout", "0s", "lock", "/a"],
+            64,
+            "--session-timeout",
+        ),
+        (&["elect", "/e"], 64, "ID"),
+        (
+            &["lock", "relative/path", "--", "true"],
+            65,
+            "must start with '/'",
+        ),
+        (
+            &["lock", "/trailing/", "--", "true"],
+            65,
+            "must not end with '/'",
+        ),
+        (&["inspect", "/a//b"], 65, "empty segment"),
+    ];
+    for (args, code, mentions) in cases {
+        let finished = run(zk_sync(nowhere).args(*args)).await;
+        assert_eq!(finished.code, *code, "{args:?}: {finished:?}");
+        assert_one_clear_line(&finished, mentions);
+    }
+
+    let flag = run(zk_sync("zk:0").args(["lock", "/a", "--", "true"])).await;
+    assert_eq!(flag.code, 65, "{flag:?}");
+    assert_one_clear_line(&flag, "bad connect string");
+    // ZK_SYNC_CONNECT stands in for --connect.
+    let env = run(zk_sync_bare()
+        .env("ZK_SYNC_CONNECT", "zk:1,")
+        .args(["inspect", "/a"]))
+    .await;
+    assert_eq!(env.code, 65, "{env:?}");
+    assert_one_clear_line(&env, "bad connect string");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_server_is_69() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let connect = closed.local_addr().unwrap().to_string();
+    drop(closed);
+    for args in [
+        &["lock", "/a", "--", "true"][..],
+        &["elect", "/e", "x"],
+        &["inspect", "/a"],
+    ] {
+        let finished = run(zk_sync(&connect)
+            .args(["--connect-timeout", "500ms"])
+            .args(args))
+        .await;
+        assert_eq!(finished.code, 69, "{args:?}: {finished:?}");
+        assert_one_clear_line(&finished, "could not connect to ZooKeeper");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn permission_denied_is_77() {
+    let connect = ZkServer::shared().connect_string();
+    let s = session(&connect, Duration::from_secs(10)).await;
+    let epoch = s.live_epoch().await.unwrap();
+    let parent = unique_path("acl");
+    epoch
+        .create_containers(&parent, s.default_acl())
+        .await
+        .unwrap();
+    // Anyone may read this node, nobody may create children under it.
+    let read_only = format!("{parent}/read-only");
+    let acl = [Acl::new(Perms::READ, "world", "anyone")];
+    epoch
+        .backend()
+        .create(&read_only, &[], NodeKind::Persistent, &acl)
+        .await
+        .unwrap();
+    let locked =
+        run(zk_sync(&connect).args(["lock", &format!("{read_only}/lock"), "--", "true"])).await;
+    assert_eq!(locked.code, 77, "{locked:?}");
+    assert_one_clear_line(&locked, "not authorized");
+
+    // Nobody may list this one.
+    let hidden = format!("{parent}/hidden");
+    let acl = [Acl::new(Perms::CREATE, "world", "anyone")];
+    epoch
+        .backend()
+        .create(&hidden, &[], NodeKind::Persistent, &acl)
+        .await
+        .unwrap();
+    let inspected = run(zk_sync(&connect).args(["inspect", &hidden])).await;
+    assert_eq!(inspected.code, 77, "{inspected:?}");
+    assert_one_clear_line(&inspected, "not authorized");
+}

@@ -1,0 +1,258 @@
+//! `zk-sync inspect`: who holds and who waits, for our recipes and Curator's.
+
+use crate::common::{children, eventually, run, session, unique_path, zk_sync, LIVENESS};
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Write};
+use std::process::Stdio;
+use std::time::Duration;
+use zk_sync_barrier::DoubleBarrier;
+use zk_sync_election::LeaderElection;
+use zk_sync_mutex::DistMutex;
+use zk_sync_rwlock::DistRwLock;
+use zk_sync_testkit::{compile_java, curator_classpath, java_command, ZkServer};
+
+const CURATOR_HOLD: &str = include_str!("../java/CuratorHold.java");
+
+/// The table's rows (after the header), as cells.
+async fn table(connect: &str, path: &str) -> Vec<Vec<String>> {
+    let finished = run(zk_sync(connect).args(["inspect", path])).await;
+    assert_eq!(finished.code, 0, "{finished:?}");
+    let mut lines = finished.stdout.lines();
+    let header = lines.next().expect("a header");
+    assert_eq!(
+        header.split_whitespace().collect::<Vec<_>>(),
+        ["NODE", "KIND", "ROLE", "SESSION", "AGE", "DATA"]
+    );
+    // Every column but the last (data) is one word.
+    lines
+        .map(|line| {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let mut row: Vec<String> = words[..5].iter().map(|w| (*w).to_owned()).collect();
+            row.push(words[5..].join(" "));
+            row
+        })
+        .collect()
+}
+
+async fn json(connect: &str, path: &str) -> Value {
+    let finished = run(zk_sync(connect).args(["inspect", path, "--json"])).await;
+    assert_eq!(finished.code, 0, "{finished:?}");
+    serde_json::from_str(&finished.stdout).expect("valid JSON")
+}
+
+fn roles(rows: &[Vec<String>]) -> Vec<(String, String)> {
+    rows.iter().map(|r| (r[1].clone(), r[2].clone())).collect()
+}
+
+fn pair(kind: &str, role: &str) -> (String, String) {
+    (kind.to_owned(), role.to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inspect_shows_our_holder_and_waiters() {
+    let connect = ZkServer::shared().connect_string();
+    let path = unique_path("inspect-ours");
+    let holder = session(&connect, Duration::from_secs(10)).await;
+    let mutex = DistMutex::new(holder.clone(), &path).unwrap();
+    let guard = mutex.lock().await.unwrap();
+    let waiter = session(&connect, Duration::from_secs(10)).await;
+    let mut waiting = Vec::new();
+    for _ in 0..2 {
+        let mutex = DistMutex::new(waiter.clone(), &path).unwrap();
+        waiting.push(tokio::spawn(async move {
+            drop(mutex.lock().await.unwrap());
+        }));
+    }
+    eventually(Duration::from_secs(10), "three contenders", || async {
+        children(&holder, &path).await.len() == 3
+    })
+    .await;
+
+    let rows = table(&connect, &path).await;
+    assert_eq!(
+        roles(&rows),
+        [
+            pair("lock", "holds"),
+            pair("lock", "waits"),
+            pair("lock", "waits")
+        ]
+    );
+    let holder_id = format!("{:#x}", holder.status().session_id);
+    let waiter_id = format!("{:#x}", waiter.status().session_id);
+    assert_eq!(rows[0][0], guard.path().rsplit('/').next().unwrap());
+    assert_eq!(rows[0][3], holder_id);
+    assert_eq!(
+        (rows[1][3].as_str(), rows[2][3].as_str()),
+        (waiter_id.as_str(), waiter_id.as_str())
+    );
+    assert_eq!(rows[0][5], "-", "our lock nodes carry no data");
+
+    let report = json(&connect, &path).await;
+    assert_eq!(report["path"], path.as_str());
+    assert_eq!(report["exists"], true);
+    let nodes = report["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 3);
+    assert_eq!(nodes[0]["kind"], "lock");
+    assert_eq!(nodes[0]["role"], "holds");
+    assert_eq!(nodes[0]["session_id"], holder_id.as_str());
+    assert_eq!(nodes[0]["ephemeral"], true);
+    assert_eq!(nodes[0]["fencing_token"], guard.fencing_token().as_i64());
+    assert_eq!(nodes[1]["role"], "waits");
+    assert!(nodes[0]["age_ms"].as_i64().unwrap() >= 0);
+
+    guard.unlock().await.unwrap();
+    for task in waiting {
+        tokio::time::timeout(LIVENESS, task).await.unwrap().unwrap();
+    }
+    let gone = json(&connect, &format!("{path}/nothing-here")).await;
+    assert_eq!(gone["exists"], false);
+    assert_eq!(gone["nodes"].as_array().unwrap().len(), 0);
+    let finished = run(zk_sync(&connect).args(["inspect", &format!("{path}/nothing-here")])).await;
+    assert!(finished.stdout.contains("does not exist"), "{finished:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inspect_shows_a_lock_held_by_curator() {
+    let connect = ZkServer::shared().connect_string();
+    let path = unique_path("inspect-curator");
+    let classpath = curator_classpath().expect(
+        "Curator jars (apt-get install -y libcurator-recipes-java libcurator-framework-java)",
+    );
+    let classes = compile_java("CuratorHold", CURATOR_HOLD, &classpath).expect("javac");
+    let mut curator = java_command(&format!("{}:{classpath}", classes.display()), "CuratorHold")
+        .unwrap()
+        .args([&connect, &path])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(curator.stdout.take().unwrap()).lines();
+    let locked = tokio::task::spawn_blocking(move || (lines.next().unwrap().unwrap(), lines));
+    let (line, mut lines) = tokio::time::timeout(LIVENESS, locked)
+        .await
+        .expect("Curator locked")
+        .unwrap();
+    let words: Vec<&str> = line.split(' ').collect();
+    assert_eq!(words[0], "LOCKED", "{line}");
+    let curator_node = words[1].rsplit('/').next().unwrap().to_owned();
+    let curator_session = words[2].to_owned();
+
+    // One of ours queues behind Curator.
+    let ours = session(&connect, Duration::from_secs(10)).await;
+    let mutex = DistMutex::new(ours.clone(), &path).unwrap();
+    let waiting = tokio::spawn(async move { mutex.lock().await.unwrap().unlock().await });
+    eventually(Duration::from_secs(10), "two contenders", || async {
+        children(&ours, &path).await.len() == 2
+    })
+    .await;
+
+    let rows = table(&connect, &path).await;
+    assert_eq!(roles(&rows), [pair("lock", "holds"), pair("lock", "waits")]);
+    assert_eq!(rows[0][0], curator_node);
+    assert_eq!(rows[0][3], curator_session);
+    assert_ne!(
+        rows[0][5], "-",
+        "Curator stores its host address in the node"
+    );
+    assert_eq!(rows[1][3], format!("{:#x}", ours.status().session_id));
+
+    let report = json(&connect, &path).await;
+    let nodes = report["nodes"].as_array().unwrap();
+    assert_eq!(nodes[0]["node"], curator_node.as_str());
+    assert_eq!(nodes[0]["role"], "holds");
+    assert!(nodes[0]["data"].is_string(), "{report}");
+    assert_eq!(nodes[1]["role"], "waits");
+
+    writeln!(curator.stdin.take().unwrap()).unwrap();
+    tokio::time::timeout(LIVENESS, waiting)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(lines.next().unwrap().unwrap(), "RELEASED");
+    curator.wait().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inspect_reads_rwlocks_elections_and_barriers() {
+    let connect = ZkServer::shared().connect_string();
+    let s = session(&connect, Duration::from_secs(10)).await;
+
+    // Reader-writer lock: a reader holds, a writer queues, a reader queues behind the writer.
+    let rw_path = unique_path("inspect-rw");
+    let rw = DistRwLock::new(s.clone(), &rw_path).unwrap();
+    let read = rw.read().await.unwrap();
+    let writer = {
+        let rw = rw.clone();
+        tokio::spawn(async move { drop(rw.write().await.unwrap()) })
+    };
+    eventually(Duration::from_secs(10), "the writer queued", || async {
+        children(&s, &rw_path).await.len() == 2
+    })
+    .await;
+    let late_reader = {
+        let rw = rw.clone();
+        tokio::spawn(async move { drop(rw.read().await.unwrap()) })
+    };
+    eventually(
+        Duration::from_secs(10),
+        "the late reader queued",
+        || async { children(&s, &rw_path).await.len() == 3 },
+    )
+    .await;
+    assert_eq!(
+        roles(&table(&connect, &rw_path).await),
+        [
+            pair("read", "holds"),
+            pair("write", "waits"),
+            pair("read", "waits")
+        ]
+    );
+    drop(read);
+    for task in [writer, late_reader] {
+        tokio::time::timeout(LIVENESS, task).await.unwrap().unwrap();
+    }
+
+    // Election: the first participant leads; the data column shows the ids.
+    let election_path = unique_path("inspect-election");
+    let first = LeaderElection::new(s.clone(), &election_path, "alpha").unwrap();
+    let leadership = first.campaign().await.unwrap();
+    let second = LeaderElection::new(s.clone(), &election_path, "beta").unwrap();
+    let campaign = tokio::spawn(async move { drop(second.campaign().await.unwrap()) });
+    eventually(Duration::from_secs(10), "beta joined", || async {
+        children(&s, &election_path).await.len() == 2
+    })
+    .await;
+    let rows = table(&connect, &election_path).await;
+    assert_eq!(
+        roles(&rows),
+        [pair("latch", "leads"), pair("latch", "waits")]
+    );
+    assert_eq!(
+        (rows[0][5].as_str(), rows[1][5].as_str()),
+        ("alpha", "beta")
+    );
+    leadership.resign().await.unwrap();
+    tokio::time::timeout(LIVENESS, campaign)
+        .await
+        .unwrap()
+        .unwrap();
+
+    // Double barrier of two, both inside: two members and the `ready` node.
+    let barrier_path = unique_path("inspect-barrier");
+    let a = DoubleBarrier::new(s.clone(), &barrier_path, 2).unwrap();
+    let b = DoubleBarrier::new(s.clone(), &barrier_path, 2).unwrap();
+    let (entered_a, entered_b) = tokio::join!(a.enter(), b.enter());
+    entered_a.unwrap();
+    entered_b.unwrap();
+    let rows = table(&connect, &barrier_path).await;
+    let mut kinds: Vec<(String, String)> = roles(&rows);
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        [pair("member", "-"), pair("member", "-"), pair("ready", "-")]
+    );
+    let (left_a, left_b) = tokio::join!(a.leave(), b.leave());
+    left_a.unwrap();
+    left_b.unwrap();
+}

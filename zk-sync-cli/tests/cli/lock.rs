@@ -1,0 +1,166 @@
+//! `zk-sync lock`: environment, exit codes, mutual exclusion, timeouts, holding without a command.
+
+use crate::common::{
+    children, eventually, read, run, scratch, session, unique_path, zk_sync, Running,
+};
+use std::time::Duration;
+use zk_sync_mutex::{DistMutex, TryLockError};
+use zk_sync_testkit::ZkServer;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_sees_the_lock_and_its_exit_status_is_passed_on() {
+    let connect = ZkServer::shared().connect_string();
+    let path = unique_path("env");
+    let script = r#"echo "$ZK_SYNC_LOCK_PATH $ZK_SYNC_FENCING_TOKEN"; exit 7"#;
+    let first = run(zk_sync(&connect).args(["lock", &path, "--", "sh", "-c", script])).await;
+    assert_eq!(first.code, 7, "{first:?}");
+    assert_eq!(first.stderr, "", "nothing to say when all went well");
+    let (printed_path, token) = first.stdout.trim().split_once(' ').expect("two words");
+    assert_eq!(printed_path, path);
+    let token: i64 = token.parse().expect("a numeric fencing token");
+
+    let second = run(zk_sync(&connect).args([
+        "lock",
+        &path,
+        "--",
+        "sh",
+        "-c",
+        "echo $ZK_SYNC_FENCING_TOKEN",
+    ]))
+    .await;
+    assert_eq!(second.code, 0, "{second:?}");
+    let next: i64 = second.stdout.trim().parse().unwrap();
+    assert!(next > token, "fencing tokens grow: {token} then {next}");
+
+    // A command killed by a signal: 128 + N, as shells report it.
+    let killed = run(zk_sync(&connect).args(["lock", &path, "--", "sh", "-c", "kill -9 $$"])).await;
+    assert_eq!(killed.code, 128 + 9, "{killed:?}");
+
+    let observer = session(&connect, Duration::from_secs(10)).await;
+    assert!(children(&observer, &path).await.is_empty(), "released");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_lock_runs_exclude_each_other() {
+    const RUNS: usize = 3;
+    let connect = ZkServer::shared().connect_string();
+    let path = unique_path("exclusion");
+    let dir = scratch();
+    let counter = dir.path().join("counter");
+    let log = dir.path().join("log");
+    std::fs::write(&counter, "0").unwrap();
+    // Read, pause, write: racy on purpose; the lock alone keeps it correct.
+    let script = format!(
+        r#"echo "start $1" >> {log}; v=$(cat {counter}); sleep 0.2; echo $((v + 1)) > {counter}; echo "end $1" >> {log}"#,
+        log = log.display(),
+        counter = counter.display()
+    );
+    let runs: Vec<_> = (0..RUNS)
+        .map(|i| {
+            let mut command = zk_sync(&connect);
+            command.args([
+                "lock",
+                &path,
+                "--",
+                "sh",
+                "-c",
+                &script,
+                "sh",
+                &i.to_string(),
+            ]);
+            tokio::spawn(async move { run(&mut command).await })
+        })
+        .collect();
+    for finished in runs {
+        let finished = finished.await.unwrap();
+        assert_eq!(finished.code, 0, "{finished:?}");
+    }
+    assert_eq!(read(&counter).trim(), RUNS.to_string(), "no increment lost");
+    let lines: Vec<String> = read(&log).lines().map(str::to_owned).collect();
+    assert_eq!(lines.len(), 2 * RUNS);
+    for pair in lines.chunks(2) {
+        let who = pair[0].strip_prefix("start ").expect("a start");
+        assert_eq!(pair[1], format!("end {who}"), "no overlap: {lines:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timeout_gives_up_with_124_without_running_the_command_or_leaving_a_node() {
+    let connect = ZkServer::shared().connect_string();
+    let path = unique_path("timeout");
+    let holder = session(&connect, Duration::from_secs(10)).await;
+    let mutex = DistMutex::new(holder.clone(), &path).unwrap();
+    let guard = mutex.lock().await.unwrap();
+    let dir = scratch();
+    let marker = dir.path().join("ran");
+    let touch = ["touch", marker.to_str().unwrap()];
+
+    let waited = run(zk_sync(&connect)
+        .args(["lock", &path, "--timeout", "300ms", "--"])
+        .args(touch))
+    .await;
+    assert_eq!(waited.code, 124, "{waited:?}");
+    crate::common::assert_one_clear_line(&waited, "timed out");
+
+    let tried = run(zk_sync(&connect)
+        .args(["lock", &path, "--timeout", "0", "--"])
+        .args(touch))
+    .await;
+    assert_eq!(tried.code, 124, "{tried:?}");
+    crate::common::assert_one_clear_line(&tried, "held elsewhere");
+
+    assert!(!marker.exists(), "the command never ran");
+    eventually(Duration::from_secs(5), "only the holder's node", || async {
+        children(&holder, &path).await.len() == 1
+    })
+    .await;
+    guard.unlock().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_command_the_lock_is_held_until_sigterm() {
+    let connect = ZkServer::shared().connect_string();
+    let path = unique_path("hold");
+    let mut holder = Running::spawn(zk_sync(&connect).args(["lock", &path]));
+    let said = holder.stderr_line().await;
+    assert!(said.contains("holding the lock on"), "{said}");
+
+    let other = session(&connect, Duration::from_secs(10)).await;
+    let mutex = DistMutex::new(other, &path).unwrap();
+    assert!(matches!(
+        mutex.try_lock().await,
+        Err(TryLockError::WouldBlock)
+    ));
+    holder.signal(libc::SIGTERM);
+    let (code, rest) = holder.finish().await;
+    assert_eq!(code, 0, "released on SIGTERM: {rest}");
+    let guard = tokio::time::timeout(Duration::from_secs(10), mutex.lock())
+        .await
+        .expect("free after the release")
+        .unwrap();
+    guard.unlock().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_or_unrunnable_command_has_its_own_exit_code() {
+    let connect = ZkServer::shared().connect_string();
+    let path = unique_path("no-command");
+    let missing =
+        run(zk_sync(&connect).args(["lock", &path, "--", "no-such-command-zk-sync"])).await;
+    assert_eq!(missing.code, 127, "{missing:?}");
+    crate::common::assert_one_clear_line(&missing, "command not found");
+
+    let dir = scratch();
+    let not_executable = dir.path().join("script");
+    std::fs::write(&not_executable, "#!/bin/sh\n").unwrap();
+    let refused =
+        run(zk_sync(&connect).args(["lock", &path, "--", not_executable.to_str().unwrap()])).await;
+    assert_eq!(refused.code, 126, "{refused:?}");
+    crate::common::assert_one_clear_line(&refused, "permission denied");
+
+    let observer = session(&connect, Duration::from_secs(10)).await;
+    eventually(Duration::from_secs(5), "the lock released", || async {
+        children(&observer, &path).await.is_empty()
+    })
+    .await;
+}

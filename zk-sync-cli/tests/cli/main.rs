@@ -1,0 +1,8 @@
+//! The `zk-sync` binary against a real ZooKeeper (one shared server for the whole binary).
+
+mod common;
+mod elect;
+mod errors;
+mod faults;
+mod inspect;
+mod lock;
