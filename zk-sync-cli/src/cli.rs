@@ -52,8 +52,8 @@ pub(crate) enum Command {
     /// ZK_SYNC_FENCING_TOKEN in its environment, releases the lock and exits with the command's
     /// status. If the lock becomes uncertain (connection to ZooKeeper suspended) or is lost
     /// while the command runs, the command's process group gets SIGTERM, then SIGKILL after
-    /// --kill-after, and zk-sync exits with 75. Without a command, holds the lock until SIGINT
-    /// or SIGTERM.
+    /// --kill-after, and zk-sync exits with 75. SIGINT, SIGTERM and SIGHUP sent to zk-sync are
+    /// passed on to the command. Without a command, holds the lock until SIGINT or SIGTERM.
     #[command(after_help = EXIT_CODES_HELP)]
     Lock(Lock),
 

@@ -37,7 +37,10 @@ async fn the_command_sees_the_lock_and_its_exit_status_is_passed_on() {
     assert_eq!(killed.code, 128 + 9, "{killed:?}");
 
     let observer = session(&connect, Duration::from_secs(10)).await;
-    assert!(children(&observer, &path).await.is_empty(), "released");
+    eventually(Duration::from_secs(5), "the lock released", || async {
+        children(&observer, &path).await.is_empty()
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -158,6 +161,31 @@ async fn a_missing_or_unrunnable_command_has_its_own_exit_code() {
     assert_eq!(refused.code, 126, "{refused:?}");
     crate::common::assert_one_clear_line(&refused, "permission denied");
 
+    let observer = session(&connect, Duration::from_secs(10)).await;
+    eventually(Duration::from_secs(5), "the lock released", || async {
+        children(&observer, &path).await.is_empty()
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_to_zk_sync_is_passed_on_to_the_command() {
+    let connect = ZkServer::shared().connect_string();
+    let path = unique_path("forward");
+    let dir = scratch();
+    let started = dir.path().join("started");
+    let script = format!(
+        r#"trap 'exit 3' TERM; touch {started}; while :; do sleep 0.05; done"#,
+        started = started.display()
+    );
+    let cli = Running::spawn(zk_sync(&connect).args(["lock", &path, "--", "sh", "-c", &script]));
+    eventually(Duration::from_secs(30), "the command to start", || async {
+        started.exists()
+    })
+    .await;
+    cli.signal(libc::SIGTERM);
+    let (code, stderr) = cli.finish().await;
+    assert_eq!(code, 3, "the command's own exit status: {stderr}");
     let observer = session(&connect, Duration::from_secs(10)).await;
     eventually(Duration::from_secs(5), "the lock released", || async {
         children(&observer, &path).await.is_empty()
