@@ -26,6 +26,8 @@ pub mod contender;
 mod error;
 pub mod metrics;
 mod session;
+#[cfg(feature = "test-util")]
+pub mod test_util;
 mod validate;
 mod watch_mux;
 

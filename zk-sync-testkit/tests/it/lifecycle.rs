@@ -7,9 +7,9 @@ use zk_sync_testkit::ZkServer;
 
 const CHILD_ENV: &str = "ZK_TESTKIT_LIFECYCLE_CHILD";
 
-/// Run in a child copy of this test binary by `shared_server_dies_with_the_test_process`.
+/// Run in a child copy of this test binary by `shared_server_dies_with_the_test_process`;
+/// as a plain test (without the variable) it has nothing to do.
 #[test]
-#[ignore = "helper: run in a child process by shared_server_dies_with_the_test_process"]
 fn lifecycle_child() {
     if std::env::var_os(CHILD_ENV).is_none() {
         return;
@@ -44,7 +44,6 @@ fn shared_server_dies_with_the_test_process() {
         .args([
             "lifecycle::lifecycle_child",
             "--exact",
-            "--ignored",
             "--nocapture",
             "--test-threads=1",
         ])
