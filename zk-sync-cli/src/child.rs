@@ -12,6 +12,8 @@ use std::time::Duration;
 /// stops everything it started too. Run from an interactive terminal, it stays in zk-sync's
 /// process group (which the shell made the foreground job), so that it can read the terminal and
 /// Ctrl-C and Ctrl-Z reach it as usual; then only the command's own process is signalled.
+///
+/// On Linux the command also gets SIGTERM if zk-sync itself dies.
 #[derive(Debug)]
 pub(crate) struct Child {
     process: tokio::process::Child,
@@ -40,6 +42,7 @@ impl Child {
         if own_group {
             command.process_group(0);
         }
+        stop_with_parent(&mut command);
         let process = tokio::process::Command::from(command)
             .kill_on_drop(true)
             .spawn()
@@ -104,6 +107,33 @@ impl Child {
         Ok(Stopped { status, killed })
     }
 }
+
+/// Makes the kernel send SIGTERM to the command if zk-sync dies (even by SIGKILL): nobody would
+/// watch over its lock any more.
+///
+/// The signal is tied to the thread that spawns, so spawn only from the main thread (zk-sync
+/// runs a current-thread runtime on it).
+#[cfg(target_os = "linux")]
+fn stop_with_parent(command: &mut std::process::Command) {
+    // SAFETY: getpid before the fork; in the child only prctl, getppid and raise, which are
+    // async-signal-safe, and no allocation.
+    let parent = unsafe { libc::getpid() };
+    unsafe {
+        command.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            // zk-sync may have died before the prctl took effect.
+            if libc::getppid() != parent {
+                libc::raise(libc::SIGTERM);
+            }
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn stop_with_parent(_command: &mut std::process::Command) {}
 
 /// Whether zk-sync runs as the foreground job of a terminal (its stdin is that terminal).
 fn in_foreground_of_a_terminal() -> bool {

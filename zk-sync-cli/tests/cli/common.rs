@@ -129,6 +129,14 @@ impl Running {
         }
         (status.code().expect("exited, not killed"), rest)
     }
+
+    /// Waits for the process to end however it ends.
+    pub(crate) async fn reap(mut self) {
+        tokio::time::timeout(LIVENESS, self.child.wait())
+            .await
+            .expect("zk-sync ended")
+            .unwrap();
+    }
 }
 
 /// A session for the test's own contenders and checks.

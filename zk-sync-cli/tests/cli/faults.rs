@@ -139,3 +139,26 @@ async fn a_leader_whose_connection_is_cut_stops_its_command() {
     assert_eq!(read(&dir.path().join("term")).trim(), "TERM");
     proxy.restore();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_gets_sigterm_when_zk_sync_itself_is_killed() {
+    let connect = ZkServer::shared().connect_string();
+    let path = unique_path("orphan");
+    let dir = scratch();
+    let cli = Running::spawn(zk_sync(&connect).args([
+        "lock",
+        &path,
+        "--",
+        "sh",
+        "-c",
+        &polite_command(dir.path()),
+    ]));
+    wait_for_file(&dir.path().join("started")).await;
+    cli.signal(libc::SIGKILL);
+    cli.reap().await;
+    let term = dir.path().join("term");
+    crate::common::eventually(LIVENESS, "SIGTERM for the orphaned command", || async {
+        read(&term).trim() == "TERM"
+    })
+    .await;
+}
