@@ -10,7 +10,7 @@ use zk_sync_testkit::ZkServer;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_batch_example_enters_and_leaves_together() {
     let connect = ZkServer::shared().connect_string();
-    let path = format!("/zk-sync-test/examples/batch-{}", std::process::id());
+    let path = zk_sync_core::test_util::unique_path("examples/batch");
     let timelines = tokio::time::timeout(
         Duration::from_secs(60),
         batch::run_batch(&connect, &path, 3),

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use zk_sync_core::metrics as names;
+use zk_sync_core::test_util::unique_path;
 use zk_sync_mutex::{DistMutex, Session};
 use zk_sync_testkit::{expire_session, ZkServer};
 
@@ -45,8 +46,7 @@ async fn scraped_metrics_have_prometheus_names_units_and_no_path_labels() {
     let listen = free_address();
     example::install_exporter(listen).expect("exporter installed");
 
-    let tag = std::process::id();
-    let lock_path = format!("/zk-sync-test/examples/metrics-lock-{tag}");
+    let lock_path = unique_path("examples/metrics-lock");
     let session = Session::connect(&connect).await.unwrap();
     let acquisitions = Arc::new(AtomicU64::new(0));
     let contention = tokio::spawn(example::contend(
@@ -55,12 +55,12 @@ async fn scraped_metrics_have_prometheus_names_units_and_no_path_labels() {
         4,
         acquisitions,
     ));
-    let election_path = format!("/zk-sync-test/examples/metrics-election-{tag}");
+    let election_path = unique_path("examples/metrics-election");
     let leading = tokio::spawn(example::lead(session.clone(), election_path.clone()));
 
     // A hold lost with its expired session, for the loss and expiry counters.
     let victim = Session::connect(&connect).await.unwrap();
-    let lost_path = format!("/zk-sync-test/examples/metrics-lost-{tag}");
+    let lost_path = unique_path("examples/metrics-lost");
     let lost_mutex = DistMutex::new(victim.clone(), &lost_path).unwrap();
     let guard = lost_mutex.lock().await.unwrap();
     let credentials = victim

@@ -1,19 +1,19 @@
 //! Helpers shared by the CLI tests: running the real binary, sessions, paths.
 
-use std::future::Future;
 use std::path::Path;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{ChildStderr, ChildStdout, Command};
-use zk_sync_core::Session;
 
 /// Longest any single CLI run may take before the test calls it hung.
 pub(crate) const LIVENESS: Duration = Duration::from_secs(60);
 
+pub(crate) use zk_sync_core::test_util::{eventually, session_to as session, wait_for_children};
+
 /// A path no other test uses.
 pub(crate) fn unique_path(name: &str) -> String {
-    format!("/zk-sync-test/cli/{name}-{}", uuid::Uuid::new_v4().simple())
+    zk_sync_core::test_util::unique_path(&format!("cli/{name}"))
 }
 
 /// The `zk-sync` binary connecting to `connect`.
@@ -136,41 +136,6 @@ impl Running {
             .await
             .expect("zk-sync ended")
             .unwrap();
-    }
-}
-
-/// A session for the test's own contenders and checks.
-pub(crate) async fn session(connect: &str, session_timeout: Duration) -> Session {
-    Session::builder(connect)
-        .session_timeout(session_timeout)
-        .connect()
-        .await
-        .expect("connect")
-}
-
-/// The children of `dir` (empty when missing).
-pub(crate) async fn children(session: &Session, dir: &str) -> Vec<String> {
-    let epoch = session.live_epoch().await.expect("live session");
-    match epoch.backend().get_children(dir).await {
-        Ok(children) => children,
-        Err(zk_sync_core::ZkErrorCode::NoNode) => Vec::new(),
-        Err(code) => panic!("listing {dir}: {code}"),
-    }
-}
-
-/// Polls `check` until it is true, failing after `limit`.
-pub(crate) async fn eventually<F, Fut>(limit: Duration, what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = Instant::now() + limit;
-    while !check().await {
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {limit:?} waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 

@@ -1,6 +1,8 @@
 //! `zk-sync elect`: the command runs only on the leader; `--observe` follows the leader.
 
-use crate::common::{children, eventually, read, scratch, session, unique_path, zk_sync, Running};
+use crate::common::{
+    eventually, read, scratch, session, unique_path, wait_for_children, zk_sync, Running,
+};
 use std::path::Path;
 use std::time::Duration;
 use zk_sync_election::LeaderElection;
@@ -32,10 +34,7 @@ async fn only_the_leader_runs_the_command() {
     .await;
     let b = start("b");
     let observer = session(&connect, Duration::from_secs(10)).await;
-    eventually(Duration::from_secs(10), "b to join", || async {
-        children(&observer, &path).await.len() == 2
-    })
-    .await;
+    wait_for_children(&observer, &path, 2).await;
     // b has joined the election but does not lead: its command must not run.
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(read(&log).lines().count(), 1, "{}", read(&log));

@@ -1,6 +1,6 @@
 //! `zk-sync inspect`: who holds and who waits, for our recipes and Curator's.
 
-use crate::common::{children, eventually, run, session, unique_path, zk_sync, LIVENESS};
+use crate::common::{run, session, unique_path, wait_for_children, zk_sync, LIVENESS};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Write};
 use std::process::Stdio;
@@ -63,10 +63,7 @@ async fn inspect_shows_our_holder_and_waiters() {
             drop(mutex.lock().await.unwrap());
         }));
     }
-    eventually(Duration::from_secs(10), "three contenders", || async {
-        children(&holder, &path).await.len() == 3
-    })
-    .await;
+    wait_for_children(&holder, &path, 3).await;
 
     let rows = table(&connect, &path).await;
     assert_eq!(
@@ -141,10 +138,7 @@ async fn inspect_shows_a_lock_held_by_curator() {
     let ours = session(&connect, Duration::from_secs(10)).await;
     let mutex = DistMutex::new(ours.clone(), &path).unwrap();
     let waiting = tokio::spawn(async move { mutex.lock().await.unwrap().unlock().await });
-    eventually(Duration::from_secs(10), "two contenders", || async {
-        children(&ours, &path).await.len() == 2
-    })
-    .await;
+    wait_for_children(&ours, &path, 2).await;
 
     let rows = table(&connect, &path).await;
     assert_eq!(roles(&rows), [pair("lock", "holds"), pair("lock", "waits")]);
@@ -186,20 +180,12 @@ async fn inspect_reads_rwlocks_elections_and_barriers() {
         let rw = rw.clone();
         tokio::spawn(async move { drop(rw.write().await.unwrap()) })
     };
-    eventually(Duration::from_secs(10), "the writer queued", || async {
-        children(&s, &rw_path).await.len() == 2
-    })
-    .await;
+    wait_for_children(&s, &rw_path, 2).await;
     let late_reader = {
         let rw = rw.clone();
         tokio::spawn(async move { drop(rw.read().await.unwrap()) })
     };
-    eventually(
-        Duration::from_secs(10),
-        "the late reader queued",
-        || async { children(&s, &rw_path).await.len() == 3 },
-    )
-    .await;
+    wait_for_children(&s, &rw_path, 3).await;
     assert_eq!(
         roles(&table(&connect, &rw_path).await),
         [
@@ -219,10 +205,7 @@ async fn inspect_reads_rwlocks_elections_and_barriers() {
     let leadership = first.campaign().await.unwrap();
     let second = LeaderElection::new(s.clone(), &election_path, "beta").unwrap();
     let campaign = tokio::spawn(async move { drop(second.campaign().await.unwrap()) });
-    eventually(Duration::from_secs(10), "beta joined", || async {
-        children(&s, &election_path).await.len() == 2
-    })
-    .await;
+    wait_for_children(&s, &election_path, 2).await;
     let rows = table(&connect, &election_path).await;
     assert_eq!(
         roles(&rows),

@@ -1,7 +1,7 @@
 //! `zk-sync lock`: environment, exit codes, mutual exclusion, timeouts, holding without a command.
 
 use crate::common::{
-    children, eventually, read, run, scratch, session, unique_path, zk_sync, Running,
+    eventually, read, run, scratch, session, unique_path, wait_for_children, zk_sync, Running,
 };
 use std::time::Duration;
 use zk_sync_mutex::{DistMutex, TryLockError};
@@ -37,10 +37,7 @@ async fn the_command_sees_the_lock_and_its_exit_status_is_passed_on() {
     assert_eq!(killed.code, 128 + 9, "{killed:?}");
 
     let observer = session(&connect, Duration::from_secs(10)).await;
-    eventually(Duration::from_secs(5), "the lock released", || async {
-        children(&observer, &path).await.is_empty()
-    })
-    .await;
+    wait_for_children(&observer, &path, 0).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -113,10 +110,7 @@ async fn timeout_gives_up_with_124_without_running_the_command_or_leaving_a_node
     crate::common::assert_one_clear_line(&tried, "held elsewhere");
 
     assert!(!marker.exists(), "the command never ran");
-    eventually(Duration::from_secs(5), "only the holder's node", || async {
-        children(&holder, &path).await.len() == 1
-    })
-    .await;
+    wait_for_children(&holder, &path, 1).await;
     guard.unlock().await.unwrap();
 }
 
@@ -162,10 +156,7 @@ async fn a_missing_or_unrunnable_command_has_its_own_exit_code() {
     crate::common::assert_one_clear_line(&refused, "permission denied");
 
     let observer = session(&connect, Duration::from_secs(10)).await;
-    eventually(Duration::from_secs(5), "the lock released", || async {
-        children(&observer, &path).await.is_empty()
-    })
-    .await;
+    wait_for_children(&observer, &path, 0).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -187,8 +178,5 @@ async fn sigterm_to_zk_sync_is_passed_on_to_the_command() {
     let (code, stderr) = cli.finish().await;
     assert_eq!(code, 3, "the command's own exit status: {stderr}");
     let observer = session(&connect, Duration::from_secs(10)).await;
-    eventually(Duration::from_secs(5), "the lock released", || async {
-        children(&observer, &path).await.is_empty()
-    })
-    .await;
+    wait_for_children(&observer, &path, 0).await;
 }
