@@ -1,16 +1,33 @@
-//! Waiters of both kinds survive a server restart and acquire in queue order.
+//! Waiters of both kinds survive a server restart and an ensemble leader failover, and acquire
+//! in queue order.
 
 mod common;
 
 use common::{session_to, unique_path, wait_for_children, Side};
 use std::time::Duration;
 use zk_sync_rwlock::DistRwLock;
-use zk_sync_testkit::ZkServer;
+use zk_sync_testkit::{ZkEnsemble, ZkServer};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readers_and_writers_waiting_survive_a_server_restart() {
     let server = ZkServer::start().unwrap();
-    let connect = server.connect_string();
+    queue_survives(&server.connect_string(), || server.restart().unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readers_and_writers_waiting_survive_an_ensemble_leader_failover() {
+    let ensemble = ZkEnsemble::start(3).unwrap();
+    queue_survives(&ensemble.connect_string(), || {
+        ensemble.kill(ensemble.leader().expect("a leader"));
+        ensemble.wait_for_leader(Duration::from_secs(20)).unwrap();
+    })
+    .await;
+}
+
+/// A writer holds while r1, r2, w2, r3 queue behind it; `disrupt` hits ZooKeeper; the holder
+/// keeps its lock and the queue drains in order.
+async fn queue_survives(connect: &str, disrupt: impl FnOnce()) {
+    let connect = connect.to_owned();
     let holder_session = session_to(&connect, Duration::from_secs(10)).await;
     let path = unique_path("restart");
     let holder = DistRwLock::new(holder_session.clone(), &path).unwrap();
@@ -35,7 +52,7 @@ async fn readers_and_writers_waiting_survive_a_server_restart() {
         wait_for_children(&holder_session, &path, i + 2).await;
     }
 
-    server.restart().unwrap();
+    disrupt();
     let mut status = holder_session.watch_status();
     tokio::time::timeout(
         Duration::from_secs(10),
