@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::Stdio;
 use std::time::Duration;
 use zk_sync_barrier::DoubleBarrier;
-use zk_sync_testkit::{compile_java, curator_classpath, java_command, ZkServer};
+use zk_sync_testkit::{curator_program, ZkServer};
 
 const SOURCE: &str = include_str!("java/CuratorDoubleBarrier.java");
 
@@ -47,18 +47,13 @@ async fn curator_and_zk_sync_participants_enter_and_leave_together() {
         "nobody enters before the third arrives"
     );
 
-    let classpath = curator_classpath().expect("Curator jars");
-    let classes = compile_java("CuratorDoubleBarrier", SOURCE, &classpath).expect("javac");
-    let mut curator = java_command(
-        &format!("{}:{classpath}", classes.display()),
-        "CuratorDoubleBarrier",
-    )
-    .unwrap()
-    .args([&connect, &path, "3"])
-    .stdin(Stdio::piped())
-    .stdout(Stdio::piped())
-    .spawn()
-    .unwrap();
+    let mut curator = curator_program("CuratorDoubleBarrier", SOURCE)
+        .expect("Curator 5.4 and a JDK")
+        .args([&connect, &path, "3"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
     let mut stdin = curator.stdin.take().unwrap();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let stdout = curator.stdout.take().unwrap();

@@ -227,5 +227,35 @@ impl From<InvalidArgument> for Error {
     }
 }
 
+/// Why a `try_lock`-style acquisition (`DistMutex::try_lock`, `DistRwLock::try_read`, …) did
+/// not return a guard, like `tokio::sync::TryLockError`.
+///
+/// # Examples
+///
+/// ```
+/// use zk_sync_core::TryLockError;
+///
+/// let busy = TryLockError::WouldBlock;
+/// assert!(busy.is_would_block());
+/// assert_eq!(busy.to_string(), "lock is held elsewhere");
+/// ```
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum TryLockError {
+    /// The lock is held (or queued for) by contenders this one would have to wait for.
+    #[error("lock is held elsewhere")]
+    WouldBlock,
+    /// ZooKeeper could not be asked (session closed or lost, no permission, …).
+    #[error(transparent)]
+    Error(#[from] Error),
+}
+
+impl TryLockError {
+    /// Whether the lock was simply taken (as opposed to ZooKeeper trouble).
+    pub fn is_would_block(&self) -> bool {
+        matches!(self, TryLockError::WouldBlock)
+    }
+}
+
 /// A `Result` with the core's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -9,20 +9,12 @@ use std::path::{Path, PathBuf};
 use std::process::{ChildStdout, Command, Stdio};
 use std::time::Duration;
 use zk_sync_election::LeaderElection;
-use zk_sync_testkit::{compile_java, curator_classpath, java_command, ZkServer};
+use zk_sync_testkit::{curator_program, ZkServer};
 
 const SOURCE: &str = include_str!("java/CuratorLatch.java");
 
 fn curator(args: &[&str]) -> Command {
-    let classpath = curator_classpath().expect(
-        "Curator jars (apt-get install -y libcurator-recipes-java libcurator-framework-java)",
-    );
-    let classes: PathBuf = compile_java("CuratorLatch", SOURCE, &classpath).expect("javac");
-    let mut command = java_command(
-        &format!("{}:{classpath}", classes.display()),
-        "CuratorLatch",
-    )
-    .unwrap();
+    let mut command = curator_program("CuratorLatch", SOURCE).expect("Curator 5.4 and a JDK");
     command.args(args);
     command
 }

@@ -7,11 +7,9 @@
 mod common;
 
 use common::{next_leader, participant, session_to};
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use zk_sync_election::LeaderElection;
-use zk_sync_testkit::ZkServer;
+use zk_sync_testkit::{TestChild, ZkServer};
 
 const CHILD_ENV: &str = "ZK_SYNC_LEADER_CHILD";
 const SESSION_TIMEOUT: Duration = Duration::from_secs(2);
@@ -37,35 +35,16 @@ async fn leader_child_entry_point() {
 async fn the_next_participant_leads_within_the_session_timeout_after_the_leader_is_killed() {
     let server = ZkServer::shared();
     let path = common::unique_path("killed");
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "leader_child_entry_point",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_ENV, format!("{}|{path}", server.connect_string()))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    let reading = tokio::task::spawn_blocking(move || {
-        stdout
-            .lines()
-            .map_while(Result::ok)
-            // libtest prints "test <name> ... " without a newline before our output.
-            .find_map(|line| {
-                line.split("LEADING ")
-                    .nth(1)
-                    .map(|t| t.trim().parse().unwrap())
-            })
-            .expect("child leads")
-    });
-    let child_token: i64 = tokio::time::timeout(Duration::from_secs(30), reading)
-        .await
+    let mut child = TestChild::spawn(
+        "leader_child_entry_point",
+        CHILD_ENV,
+        &format!("{}|{path}", server.connect_string()),
+    )
+    .unwrap();
+    let child_token: i64 = child
+        .wait_for_marker("LEADING ", Duration::from_secs(30))
         .expect("child leads")
+        .parse()
         .unwrap();
 
     let next = participant(&server.connect_string(), &path, "next").await;
@@ -81,8 +60,7 @@ async fn the_next_participant_leads_within_the_session_timeout_after_the_leader_
     };
     common::wait_for_children(next.session(), &path, 2).await;
     let killed_at = Instant::now();
-    child.kill().unwrap();
-    child.wait().unwrap();
+    child.kill();
     let (elected_at, leadership) =
         tokio::time::timeout(SESSION_TIMEOUT + Duration::from_secs(5), waiting)
             .await

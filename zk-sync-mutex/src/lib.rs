@@ -22,12 +22,10 @@
 //! lowest sequence holds the lock, every other contender watches only its immediate
 //! predecessor, so a release wakes exactly one waiter.
 
-mod error;
 mod guard;
 mod mutex;
 
-pub use error::TryLockError;
 pub use guard::{DistMutexGuard, OwnedDistMutexGuard};
 pub use mutex::DistMutex;
 pub use zk_sync_core::contender::LossReason;
-pub use zk_sync_core::{Error, FencingToken, Session};
+pub use zk_sync_core::{Error, FencingToken, Session, TryLockError};

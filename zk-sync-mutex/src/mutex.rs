@@ -1,9 +1,9 @@
 //! [`DistMutex`].
 
-use crate::error::TryLockError;
 use crate::guard::{DistMutexGuard, OwnedDistMutexGuard};
 use std::sync::Arc;
 use zk_sync_core::contender::Exclusive;
+use zk_sync_core::TryLockError;
 use zk_sync_core::{ContenderQueue, Error, Session};
 
 const RECIPE: Exclusive = Exclusive::LOCK;

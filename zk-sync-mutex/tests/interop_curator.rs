@@ -5,24 +5,15 @@ mod common;
 
 use common::{children, session_to, unique_path};
 use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 use zk_sync_mutex::{DistMutex, TryLockError};
-use zk_sync_testkit::{compile_java, curator_classpath, java_command, ZkServer};
+use zk_sync_testkit::{curator_program, ZkServer};
 
 const SOURCE: &str = include_str!("java/CuratorMutex.java");
 
 fn curator(args: &[&str]) -> Command {
-    let classpath = curator_classpath().expect(
-        "Curator jars (apt-get install -y libcurator-recipes-java libcurator-framework-java)",
-    );
-    let classes: PathBuf = compile_java("CuratorMutex", SOURCE, &classpath).expect("javac");
-    let mut command = java_command(
-        &format!("{}:{classpath}", classes.display()),
-        "CuratorMutex",
-    )
-    .unwrap();
+    let mut command = curator_program("CuratorMutex", SOURCE).expect("Curator 5.4 and a JDK");
     command.args(args);
     command
 }

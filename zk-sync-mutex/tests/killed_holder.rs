@@ -7,11 +7,9 @@
 mod common;
 
 use common::{session_to, unique_path};
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use zk_sync_mutex::DistMutex;
-use zk_sync_testkit::ZkServer;
+use zk_sync_testkit::{TestChild, ZkServer};
 
 const CHILD_ENV: &str = "ZK_SYNC_HOLDER_CHILD";
 const SESSION_TIMEOUT: Duration = Duration::from_secs(2);
@@ -37,35 +35,16 @@ async fn holder_child_entry_point() {
 async fn the_next_contender_acquires_within_session_timeout_after_the_holder_is_killed() {
     let server = ZkServer::shared();
     let path = unique_path("killed");
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "holder_child_entry_point",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_ENV, format!("{}|{path}", server.connect_string()))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    let reading = tokio::task::spawn_blocking(move || {
-        stdout
-            .lines()
-            .map_while(Result::ok)
-            // libtest prints "test <name> ... " without a newline before our output.
-            .find_map(|line| {
-                line.split("LOCKED ")
-                    .nth(1)
-                    .map(|t| t.trim().parse().unwrap())
-            })
-            .expect("child locked")
-    });
-    let child_token: i64 = tokio::time::timeout(Duration::from_secs(30), reading)
-        .await
+    let mut child = TestChild::spawn(
+        "holder_child_entry_point",
+        CHILD_ENV,
+        &format!("{}|{path}", server.connect_string()),
+    )
+    .unwrap();
+    let child_token: i64 = child
+        .wait_for_marker("LOCKED ", Duration::from_secs(30))
         .expect("child locks")
+        .parse()
         .unwrap();
 
     let session = session_to(&server.connect_string(), Duration::from_secs(4)).await;
@@ -80,8 +59,7 @@ async fn the_next_contender_acquires_within_session_timeout_after_the_holder_is_
     });
     tokio::time::sleep(Duration::from_millis(200)).await;
     let killed_at = Instant::now();
-    child.kill().unwrap();
-    child.wait().unwrap();
+    child.kill();
     let (acquired_at, token) =
         tokio::time::timeout(SESSION_TIMEOUT + Duration::from_secs(5), waiting)
             .await

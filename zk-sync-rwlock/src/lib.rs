@@ -30,15 +30,13 @@
 //! writer's release wakes exactly the readers queued right behind it (or the next writer).
 //! Keep the directory for this lock only: other children are not contenders.
 
-mod error;
 mod guard;
 mod recipe;
 mod rwlock;
 
-pub use error::TryLockError;
 pub use guard::{
     DistRwLockReadGuard, DistRwLockWriteGuard, OwnedDistRwLockReadGuard, OwnedDistRwLockWriteGuard,
 };
 pub use rwlock::DistRwLock;
 pub use zk_sync_core::contender::LossReason;
-pub use zk_sync_core::{Error, FencingToken, Session};
+pub use zk_sync_core::{Error, FencingToken, Session, TryLockError};

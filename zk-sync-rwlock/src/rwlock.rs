@@ -1,11 +1,11 @@
 //! [`DistRwLock`].
 
-use crate::error::TryLockError;
 use crate::guard::{
     DistRwLockReadGuard, DistRwLockWriteGuard, OwnedDistRwLockReadGuard, OwnedDistRwLockWriteGuard,
 };
 use crate::recipe::{ReadWrite, Side};
 use std::sync::Arc;
+use zk_sync_core::TryLockError;
 use zk_sync_core::{ContenderQueue, Error, Hold, Session};
 
 /// A distributed reader-writer lock on a ZooKeeper path.

@@ -6,11 +6,9 @@
 mod common;
 
 use common::{session_to, unique_path, Side};
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use zk_sync_rwlock::DistRwLock;
-use zk_sync_testkit::ZkServer;
+use zk_sync_testkit::{TestChild, ZkServer};
 
 const CHILD_ENV: &str = "ZK_SYNC_RW_HOLDER_CHILD";
 const SESSION_TIMEOUT: Duration = Duration::from_secs(2);
@@ -44,38 +42,16 @@ async fn holder_child_entry_point() {
 async fn next_contender_acquires_after_kill(child_kind: &str, waiter: Side) {
     let server = ZkServer::shared();
     let path = unique_path(&format!("rwlock/killed-{child_kind}"));
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "holder_child_entry_point",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(
-            CHILD_ENV,
-            format!("{child_kind}|{}|{path}", server.connect_string()),
-        )
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    let reading = tokio::task::spawn_blocking(move || {
-        stdout
-            .lines()
-            .map_while(Result::ok)
-            // libtest prints "test <name> ... " without a newline before our output.
-            .find_map(|line| {
-                line.split("LOCKED ")
-                    .nth(1)
-                    .map(|t| t.trim().parse::<i64>().unwrap())
-            })
-            .expect("child locked")
-    });
-    let child_token = tokio::time::timeout(Duration::from_secs(30), reading)
-        .await
+    let mut child = TestChild::spawn(
+        "holder_child_entry_point",
+        CHILD_ENV,
+        &format!("{child_kind}|{}|{path}", server.connect_string()),
+    )
+    .unwrap();
+    let child_token: i64 = child
+        .wait_for_marker("LOCKED ", Duration::from_secs(30))
         .expect("child locks")
+        .parse()
         .unwrap();
 
     let lock = DistRwLock::new(
@@ -94,8 +70,7 @@ async fn next_contender_acquires_after_kill(child_kind: &str, waiter: Side) {
     });
     tokio::time::sleep(Duration::from_millis(200)).await;
     let killed_at = Instant::now();
-    child.kill().unwrap();
-    child.wait().unwrap();
+    child.kill();
     let (acquired_at, token) =
         tokio::time::timeout(SESSION_TIMEOUT + Duration::from_secs(5), waiting)
             .await

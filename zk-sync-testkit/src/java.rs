@@ -224,3 +224,24 @@ pub fn java_command(classpath: &str, main_class: &str) -> Result<Command, Testki
         .arg(main_class);
     Ok(cmd)
 }
+
+/// A `java` command running the Curator program `class_name` from `source`: compiled once per
+/// process against [`curator_classpath`], ready for arguments.
+///
+/// # Examples
+///
+/// ```no_run
+/// let source = "public class Hello { public static void main(String[] a) { System.out.println(\"hi\"); } }";
+/// let output = zk_sync_testkit::curator_program("Hello", source)?.output()?;
+/// assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "hi");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// As [`curator_classpath`], [`compile_java`] and [`java_command`].
+pub fn curator_program(class_name: &str, source: &str) -> Result<Command, TestkitError> {
+    let classpath = curator_classpath()?;
+    let classes = compile_java(class_name, source, &classpath)?;
+    java_command(&format!("{}:{classpath}", classes.display()), class_name)
+}

@@ -27,6 +27,7 @@
 //! never-dropped shared server (and of compiled Java classes) are removed by the next test process
 //! that uses the testkit, once their owner has exited.
 
+mod child;
 mod ensemble;
 mod error;
 mod expire;
@@ -39,9 +40,12 @@ mod server;
 mod spawner;
 mod wire;
 
+pub use child::TestChild;
 pub use ensemble::ZkEnsemble;
 pub use error::TestkitError;
 pub use expire::expire_session;
-pub use java::{compile_java, curator_classpath, java_command, java_path, javac_path};
+pub use java::{
+    compile_java, curator_classpath, curator_program, java_command, java_path, javac_path,
+};
 pub use proxy::{FaultProxy, ProxyMode};
 pub use server::ZkServer;

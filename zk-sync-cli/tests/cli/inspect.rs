@@ -9,7 +9,7 @@ use zk_sync_barrier::DoubleBarrier;
 use zk_sync_election::LeaderElection;
 use zk_sync_mutex::DistMutex;
 use zk_sync_rwlock::DistRwLock;
-use zk_sync_testkit::{compile_java, curator_classpath, java_command, ZkServer};
+use zk_sync_testkit::{curator_program, ZkServer};
 
 const CURATOR_HOLD: &str = include_str!("../java/CuratorHold.java");
 
@@ -112,12 +112,8 @@ async fn inspect_shows_our_holder_and_waiters() {
 async fn inspect_shows_a_lock_held_by_curator() {
     let connect = ZkServer::shared().connect_string();
     let path = unique_path("inspect-curator");
-    let classpath = curator_classpath().expect(
-        "Curator jars (apt-get install -y libcurator-recipes-java libcurator-framework-java)",
-    );
-    let classes = compile_java("CuratorHold", CURATOR_HOLD, &classpath).expect("javac");
-    let mut curator = java_command(&format!("{}:{classpath}", classes.display()), "CuratorHold")
-        .unwrap()
+    let mut curator = curator_program("CuratorHold", CURATOR_HOLD)
+        .expect("Curator 5.4 and a JDK")
         .args([&connect, &path])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

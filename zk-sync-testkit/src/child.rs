@@ -1,0 +1,105 @@
+//! Re-running the current test binary as a separate process: a real second client (with its
+//! own ZooKeeper session) that a test can kill at a chosen moment.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use crate::error::TestkitError;
+
+/// A copy of the current test binary running one test (its *entry point*) as a child process.
+///
+/// The entry point is an ordinary `#[test]` that does its work only when the variable given to
+/// [`TestChild::spawn`] is set (and returns at once otherwise), prints a marker line such as
+/// `LOCKED <token>`, and then holds until it is killed or its standard input closes, so it never
+/// outlives the parent. Dropping a `TestChild` kills it.
+///
+/// # Examples
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use zk_sync_testkit::TestChild;
+///
+/// let mut child = TestChild::spawn("holder_child_entry_point", "MY_CHILD", "127.0.0.1:2181|/locks/a")?;
+/// let token = child.wait_for_marker("LOCKED ", Duration::from_secs(30))?;
+/// child.kill();
+/// # let _ = token; Ok::<(), zk_sync_testkit::TestkitError>(())
+/// ```
+#[derive(Debug)]
+pub struct TestChild {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+}
+
+impl TestChild {
+    /// Runs test `entry` of the current test binary with `variable=value` in its environment,
+    /// standard input and output piped.
+    ///
+    /// # Errors
+    ///
+    /// [`TestkitError::Io`] when the process cannot be started.
+    pub fn spawn(entry: &str, variable: &str, value: &str) -> Result<TestChild, TestkitError> {
+        let mut child = Command::new(std::env::current_exe()?)
+            .args(["--exact", entry, "--nocapture", "--test-threads=1"])
+            .env(variable, value)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+        let (sender, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stdout.lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Ok(TestChild { child, lines })
+    }
+
+    /// Waits for the first output line containing `marker` and returns the rest of that line
+    /// after it, trimmed. (libtest prints `test <name> ... ` without a newline before the entry
+    /// point's own output, so the marker may not start its line.)
+    ///
+    /// # Errors
+    ///
+    /// [`TestkitError::Timeout`] when no such line comes within `limit`, or the child exits.
+    pub fn wait_for_marker(
+        &mut self,
+        marker: &str,
+        limit: Duration,
+    ) -> Result<String, TestkitError> {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some(rest) = line.split(marker).nth(1) {
+                        return Ok(rest.trim().to_owned());
+                    }
+                }
+                Err(_) => {
+                    return Err(TestkitError::Timeout {
+                        what: format!("child process to print {marker:?}"),
+                        after: limit,
+                        log_tail: String::new(),
+                    })
+                }
+            }
+        }
+    }
+
+    /// Kills the child (SIGKILL) and reaps it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for TestChild {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
