@@ -7,7 +7,7 @@
 
 use crate::backend::{NodeEvent, WatchFuture};
 use crate::error::Error;
-use crate::session::{wait_for_end, Epoch, SessionStatus};
+use crate::session::{Epoch, SessionStatus};
 use dashmap::DashMap;
 use std::sync::Arc;
 use tokio::sync::{oneshot, watch};
@@ -27,7 +27,8 @@ pub enum WatchKind {
 struct WatchKey {
     epoch: u64,
     kind: WatchKind,
-    path: String,
+    // Shared by the map's key and the arming task: one copy of the path per watch.
+    path: Arc<str>,
 }
 
 type Fired = watch::Sender<Option<NodeEvent>>;
@@ -93,7 +94,7 @@ impl WatchMux {
         let key = WatchKey {
             epoch: epoch.number(),
             kind,
-            path: path.to_owned(),
+            path: Arc::from(path),
         };
         let (fired, armed) = {
             // The shard lock is held while we subscribe, so the arming task can never see
@@ -136,7 +137,7 @@ async fn arm(
     sender: Arc<Fired>,
     armed: oneshot::Sender<Result<(), Error>>,
 ) {
-    let path = key.path.as_str();
+    let path = &*key.path;
     let armed_result: Result<WatchFuture, Error> = {
         let backend = epoch.backend();
         let reply = epoch.call(async {
@@ -174,14 +175,15 @@ async fn arm(
     };
     // From here on only the status is kept: a lost epoch's wire session must be free to close.
     let number = epoch.number();
-    let status = epoch.status_receiver();
+    let mut status = epoch.status_receiver();
     drop(epoch);
-    let ended = wait_for_end(status, number);
-    tokio::pin!(ended);
     let event = loop {
+        if status.borrow_and_update().has_ended(number) {
+            break NodeEvent::SessionEnded;
+        }
         tokio::select! {
             event = &mut server_watch => break event,
-            _ = &mut ended => break NodeEvent::SessionEnded,
+            changed = status.changed() => if changed.is_err() { break NodeEvent::SessionEnded },
             _ = sender.closed() => {
                 // Every waiter gave up: drop the watch unless someone joined in the meantime.
                 if entries.remove_if(&key, |_, v| Arc::ptr_eq(v, &sender) && v.receiver_count() == 0).is_some() {

@@ -1,5 +1,6 @@
 //! The node of an acquisition in progress, and what to do with it if the caller gives up.
 
+use super::naming::protected_prefix;
 use crate::backend::{Created, Stat};
 use crate::error::{Error, ZkErrorCode};
 use crate::session::cleanup::Doomed;
@@ -25,24 +26,25 @@ impl OwnNode {
 pub(super) struct PendingNode<'a> {
     session: &'a Session,
     dir: &'a str,
-    protected: String,
+    // Kept as the id, not the text: thousands of waiters each hold one.
+    id: uuid::Uuid,
     // The epoch a create was sent in, and the path once the reply named it.
     sent: Option<(Arc<Epoch>, Option<String>)>,
 }
 
 impl<'a> PendingNode<'a> {
-    pub(super) fn new(session: &'a Session, dir: &'a str, protected: String) -> Self {
+    pub(super) fn new(session: &'a Session, dir: &'a str, id: uuid::Uuid) -> Self {
         PendingNode {
             session,
             dir,
-            protected,
+            id,
             sent: None,
         }
     }
 
     /// `_c_<uuid>-`: every node this acquisition ever creates starts with it.
-    pub(super) fn protected(&self) -> &str {
-        &self.protected
+    pub(super) fn protected(&self) -> String {
+        protected_prefix(&self.id)
     }
 
     /// A create is about to be sent in `epoch`.
@@ -85,10 +87,11 @@ impl<'a> PendingNode<'a> {
             Err(ZkErrorCode::NoNode) => Vec::new(),
             Err(code) => return Err(Error::zk("get_children", dir, code)),
         };
+        let protected = self.protected();
         let mut adopted = None;
         for name in children
             .into_iter()
-            .filter(|c| c.starts_with(self.protected.as_str()))
+            .filter(|c| c.starts_with(protected.as_str()))
         {
             let path = format!("{dir}/{name}");
             let stat = match epoch
@@ -126,7 +129,7 @@ impl Drop for PendingNode<'_> {
             Some(path) => Doomed::Path(path),
             None => Doomed::Prefixed {
                 dir: self.dir.to_owned(),
-                prefix: self.protected.clone(),
+                prefix: self.protected(),
             },
         };
         // A node of an ended epoch may outlive it briefly on the server (its session is not

@@ -1,7 +1,7 @@
 //! [`ContenderQueue`]: acquire a position in a recipe directory.
 
 use super::hold::Hold;
-use super::naming::{protected_prefix, sort_contenders, Contender};
+use super::naming::{sort_contenders, Contender};
 use super::pending::{OwnNode, PendingNode};
 use super::{Decision, Recipe};
 use crate::backend::NodeKind;
@@ -127,11 +127,7 @@ impl ContenderQueue {
             return Err(InvalidArgument::RecipeName(format!("no marker #{marker}")).into());
         };
         let mut outcome = Outcome::start(self.primitive);
-        let mut pending = PendingNode::new(
-            &self.session,
-            &self.dir,
-            protected_prefix(&uuid::Uuid::new_v4()),
-        );
+        let mut pending = PendingNode::new(&self.session, &self.dir, uuid::Uuid::new_v4());
         let result = loop {
             let epoch = match self.session.live_epoch().await {
                 Ok(epoch) => epoch,
@@ -210,9 +206,13 @@ impl ContenderQueue {
             // of waiters the listings would dominate memory.
             drop(queue);
             let _waiting = WaiterGauge::new(self.primitive);
-            match self.session.watch(epoch, WatchKind::Data, &path).await {
+            let watch = self.session.watch(epoch, WatchKind::Data, &path).await;
+            drop(path);
+            match watch {
                 Ok(watch) => {
-                    epoch.call(watch.changed()).await?;
+                    // Every session transition wakes the watch too, and the next listing fails
+                    // if the epoch has ended: no separate end-of-epoch future in the waiting state.
+                    watch.changed().await;
                 }
                 Err(Error::Zk {
                     code: ZkErrorCode::NoNode,
