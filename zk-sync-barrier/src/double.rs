@@ -3,8 +3,13 @@
 use crate::members::{self, READY};
 use crate::Error;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 use zk_sync_core::backend::NodeKind;
+use zk_sync_core::metrics::{record_hold, record_hold_lost, AcquireRecorder, WaiterGauge};
 use zk_sync_core::{validate_path, Epoch, Session};
+
+/// The `primitive` label of the barrier's metrics.
+const PRIMITIVE: &str = "barrier";
 
 /// A distributed double barrier (Curator's `DistributedDoubleBarrier`): `participants`
 /// processes [`enter`](Self::enter) and proceed only once all of them are in, then
@@ -37,7 +42,7 @@ pub struct DoubleBarrier {
 enum Member {
     Outside,
     Entering,
-    Inside { path: String },
+    Inside { path: String, since: Instant },
 }
 
 /// The result of [`DoubleBarrier::enter`], like `tokio::sync::BarrierWaitResult`.
@@ -126,16 +131,33 @@ impl DoubleBarrier {
     pub async fn enter(&self) -> Result<BarrierWaitResult, Error> {
         self.transition(Member::Outside, Member::Entering)
             .map_err(|_| Error::AlreadyEntered)?;
+        let mut recorder = AcquireRecorder::start(PRIMITIVE);
         let mut entering = Entering {
             barrier: self,
             node: None,
         };
-        let epoch = self.session.live_epoch().await?;
         let path = format!("{}/{}", self.dir, uuid::Uuid::new_v4().hyphenated());
-        entering.node = Some((epoch.clone(), path.clone()));
-        let leader = self.enter_with(&epoch, &path).await?;
+        let entered = async {
+            let epoch = self.session.live_epoch().await?;
+            entering.node = Some((epoch.clone(), path.clone()));
+            self.enter_with(&epoch, &path).await
+        };
+        let leader = match entered.await {
+            Ok(leader) => leader,
+            Err(error) => {
+                if matches!(error, Error::MemberLost { .. }) {
+                    record_hold_lost(PRIMITIVE, "session_lost");
+                }
+                recorder.finish("error");
+                return Err(error);
+            }
+        };
+        recorder.finish("acquired");
         entering.node = None;
-        *self.lock() = Member::Inside { path };
+        *self.lock() = Member::Inside {
+            path,
+            since: Instant::now(),
+        };
         Ok(BarrierWaitResult { leader })
     }
 
@@ -168,7 +190,9 @@ impl DoubleBarrier {
                 .await?;
                 return Ok(created);
             }
+            let waiting = WaiterGauge::new(PRIMITIVE);
             members::wake(epoch, watch).await?;
+            drop(waiting);
             (ready, watch) = members::exists_watch(epoch, &self.ready).await?;
         }
     }
@@ -201,7 +225,8 @@ impl DoubleBarrier {
         let path = {
             let mut member = self.lock();
             match &*member {
-                Member::Inside { path } => {
+                Member::Inside { path, since } => {
+                    record_hold(PRIMITIVE, since.elapsed());
                     let path = path.clone();
                     *member = Member::Outside;
                     path
@@ -253,7 +278,7 @@ impl DoubleBarrier {
 
 impl Drop for DoubleBarrier {
     fn drop(&mut self) {
-        if let Member::Inside { path } = std::mem::replace(&mut *self.lock(), Member::Outside) {
+        if let Member::Inside { path, .. } = std::mem::replace(&mut *self.lock(), Member::Outside) {
             if let Some(epoch) = self.session.current_epoch().filter(|e| !e.has_ended()) {
                 self.session.delete_node_in_background(epoch, path);
             }

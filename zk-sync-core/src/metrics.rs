@@ -4,6 +4,7 @@
 //! `metrics-exporter-prometheus`) to export them. No lock path is ever used as a label.
 
 use crate::session::SessionState;
+use std::time::Instant;
 
 /// Histogram: time from calling acquire to its outcome. Labels: `primitive`, `outcome`.
 pub const ACQUIRE_DURATION_SECONDS: &str = "zk_sync_acquire_duration_seconds";
@@ -29,4 +30,87 @@ pub const WATCH_EVENTS_TOTAL: &str = "zk_sync_watch_events_total";
 
 pub(crate) fn record_state(state: SessionState) {
     metrics::gauge!(SESSION_STATE).set(state.gauge_value());
+}
+
+/// Records one acquisition in `zk_sync_acquisitions_total` and
+/// `zk_sync_acquire_duration_seconds`; one dropped before [`finish`](Self::finish) counts as
+/// `cancelled`. Recipes outside the contender queue (the barrier) use it too.
+///
+/// # Examples
+///
+/// ```
+/// use zk_sync_core::metrics::AcquireRecorder;
+///
+/// let mut attempt = AcquireRecorder::start("barrier");
+/// // … wait for the thing …
+/// attempt.finish("acquired");
+/// ```
+#[derive(Debug)]
+pub struct AcquireRecorder {
+    primitive: &'static str,
+    started: Instant,
+    finished: bool,
+}
+
+impl AcquireRecorder {
+    /// Starts timing an acquisition of `primitive`.
+    pub fn start(primitive: &'static str) -> AcquireRecorder {
+        AcquireRecorder {
+            primitive,
+            started: Instant::now(),
+            finished: false,
+        }
+    }
+
+    /// Records the outcome (`acquired`, `would_block`, `error`, …).
+    pub fn finish(&mut self, outcome: &'static str) {
+        self.finished = true;
+        let labels = [("primitive", self.primitive), ("outcome", outcome)];
+        metrics::counter!(ACQUISITIONS_TOTAL, &labels).increment(1);
+        metrics::histogram!(ACQUIRE_DURATION_SECONDS, &labels)
+            .record(self.started.elapsed().as_secs_f64());
+    }
+}
+
+impl Drop for AcquireRecorder {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.finish("cancelled");
+        }
+    }
+}
+
+/// Counts a caller in `zk_sync_waiters{primitive}` for as long as it lives.
+///
+/// # Examples
+///
+/// ```
+/// let waiting = zk_sync_core::metrics::WaiterGauge::new("barrier");
+/// drop(waiting); // no longer waiting
+/// ```
+#[derive(Debug)]
+pub struct WaiterGauge(&'static str);
+
+impl WaiterGauge {
+    /// Counts one more waiter of `primitive`.
+    pub fn new(primitive: &'static str) -> WaiterGauge {
+        metrics::gauge!(WAITERS, "primitive" => primitive).increment(1.0);
+        WaiterGauge(primitive)
+    }
+}
+
+impl Drop for WaiterGauge {
+    fn drop(&mut self) {
+        metrics::gauge!(WAITERS, "primitive" => self.0).decrement(1.0);
+    }
+}
+
+/// Records how long something was held in `zk_sync_hold_duration_seconds{primitive}`.
+pub fn record_hold(primitive: &'static str, held: std::time::Duration) {
+    metrics::histogram!(HOLD_DURATION_SECONDS, "primitive" => primitive).record(held.as_secs_f64());
+}
+
+/// Counts a hold lost before release in `zk_sync_holds_lost_total{primitive, reason}`.
+pub fn record_hold_lost(primitive: &'static str, reason: &'static str) {
+    metrics::counter!(HOLDS_LOST_TOTAL, "primitive" => primitive, "reason" => reason).increment(1);
 }

@@ -3,7 +3,6 @@
 use crate::backend::NodeEvent;
 use crate::backend::Stat;
 use crate::error::{Error, ZkErrorCode};
-use crate::metrics::{HOLDS_LOST_TOTAL, HOLD_DURATION_SECONDS};
 use crate::session::cleanup::Doomed;
 use crate::session::{wait_for_end, wait_for_uncertain, Session, SessionStatus};
 use crate::watch_mux::{Wake, WatchKind};
@@ -216,8 +215,7 @@ impl Hold {
             deleted = self.node_deleted() => deleted,
         };
         if !self.loss_recorded.swap(true, Ordering::AcqRel) {
-            metrics::counter!(HOLDS_LOST_TOTAL, "primitive" => self.primitive, "reason" => reason.label())
-                .increment(1);
+            crate::metrics::record_hold_lost(self.primitive, reason.label());
         }
         reason
     }
@@ -329,8 +327,7 @@ impl Hold {
         if std::mem::replace(&mut self.duration_recorded, true) {
             return;
         }
-        metrics::histogram!(HOLD_DURATION_SECONDS, "primitive" => self.primitive)
-            .record(self.acquired_at.elapsed().as_secs_f64());
+        crate::metrics::record_hold(self.primitive, self.acquired_at.elapsed());
     }
 }
 

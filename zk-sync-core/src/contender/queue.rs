@@ -6,12 +6,12 @@ use super::pending::{OwnNode, PendingNode};
 use super::{Decision, Recipe};
 use crate::backend::NodeKind;
 use crate::error::{Error, InvalidArgument, Result, ZkErrorCode};
-use crate::metrics::{ACQUIRE_DURATION_SECONDS, ACQUISITIONS_TOTAL, WAITERS};
+use crate::metrics::{AcquireRecorder, WaiterGauge};
 use crate::session::{Epoch, Session};
 use crate::validate::validate_path;
 use crate::watch_mux::WatchKind;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A recipe directory in which contenders queue by sequence number.
 ///
@@ -126,7 +126,7 @@ impl ContenderQueue {
         let Some(marker) = recipe.markers().get(marker).copied() else {
             return Err(InvalidArgument::RecipeName(format!("no marker #{marker}")).into());
         };
-        let mut outcome = Outcome::start(self.primitive);
+        let mut outcome = AcquireRecorder::start(self.primitive);
         let mut pending = PendingNode::new(&self.session, &self.dir, uuid::Uuid::new_v4());
         let result = loop {
             let epoch = match self.session.live_epoch().await {
@@ -283,54 +283,5 @@ impl ContenderQueue {
             Err(ZkErrorCode::NoNode) => Ok(Vec::new()),
             Err(code) => Err(Error::zk("get_children", dir, code)),
         }
-    }
-}
-
-/// Records an acquisition's outcome; an acquisition dropped before finishing counts as cancelled.
-struct Outcome {
-    primitive: &'static str,
-    started: Instant,
-    finished: bool,
-}
-
-impl Outcome {
-    fn start(primitive: &'static str) -> Outcome {
-        Outcome {
-            primitive,
-            started: Instant::now(),
-            finished: false,
-        }
-    }
-
-    fn finish(&mut self, outcome: &'static str) {
-        self.finished = true;
-        let labels = [("primitive", self.primitive), ("outcome", outcome)];
-        metrics::counter!(ACQUISITIONS_TOTAL, &labels).increment(1);
-        metrics::histogram!(ACQUIRE_DURATION_SECONDS, &labels)
-            .record(self.started.elapsed().as_secs_f64());
-    }
-}
-
-impl Drop for Outcome {
-    fn drop(&mut self) {
-        if !self.finished {
-            self.finish("cancelled");
-        }
-    }
-}
-
-/// Counts a caller in `zk_sync_waiters` while it waits.
-struct WaiterGauge(&'static str);
-
-impl WaiterGauge {
-    fn new(primitive: &'static str) -> WaiterGauge {
-        metrics::gauge!(WAITERS, "primitive" => primitive).increment(1.0);
-        WaiterGauge(primitive)
-    }
-}
-
-impl Drop for WaiterGauge {
-    fn drop(&mut self) {
-        metrics::gauge!(WAITERS, "primitive" => self.0).decrement(1.0);
     }
 }
