@@ -92,3 +92,16 @@ pub async fn wait_for_state(session: &Session, state: SessionState, limit: Durat
         .unwrap_or_else(|_| panic!("not {state} within {limit:?}: {:?}", session.status()))
         .expect("session status channel");
 }
+
+/// Waits until the session is connected (`Connected` or `Reconnected`, in any epoch).
+///
+/// # Panics
+///
+/// After `limit`, with the session's status.
+pub async fn wait_until_connected(session: &Session, limit: Duration) {
+    let mut status = session.watch_status();
+    tokio::time::timeout(limit, status.wait_for(|s| s.state.is_connected()))
+        .await
+        .unwrap_or_else(|_| panic!("not connected within {limit:?}: {:?}", session.status()))
+        .expect("session status channel");
+}

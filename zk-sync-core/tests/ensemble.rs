@@ -55,14 +55,7 @@ async fn session_and_holds_survive_killing_its_server_and_the_leader() {
     let leader = ensemble.leader().expect("a leader");
     ensemble.kill(leader);
     ensemble.wait_for_leader(Duration::from_secs(20)).unwrap();
-    let mut status = session.watch_status();
-    tokio::time::timeout(
-        Duration::from_secs(10),
-        status.wait_for(|s| s.state.is_connected()),
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    common::wait_until_connected(&session, Duration::from_secs(10)).await;
     assert_eq!(
         session.status().session_id,
         session_id,

@@ -49,14 +49,7 @@ async fn waiters_survive_a_server_restart() {
     let order = queue_waiters(&server.connect_string(), &path, 3, &holder_session).await;
 
     server.restart().unwrap();
-    let mut status = holder_session.watch_status();
-    tokio::time::timeout(
-        Duration::from_secs(10),
-        status.wait_for(|s| s.state.is_connected()),
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    common::wait_until_connected(&holder_session, Duration::from_secs(10)).await;
     assert!(!guard.is_lost());
     guard.unlock().await.unwrap();
     assert_order(order, 3).await;
@@ -74,14 +67,7 @@ async fn waiters_survive_an_ensemble_leader_failover() {
     let leader = ensemble.leader().expect("leader");
     ensemble.kill(leader);
     ensemble.wait_for_leader(Duration::from_secs(20)).unwrap();
-    let mut status = holder_session.watch_status();
-    tokio::time::timeout(
-        Duration::from_secs(10),
-        status.wait_for(|s| s.state.is_connected()),
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    common::wait_until_connected(&holder_session, Duration::from_secs(10)).await;
     assert!(!guard.is_lost());
     guard.unlock().await.unwrap();
     assert_order(order, 3).await;

@@ -53,14 +53,7 @@ async fn queue_survives(connect: &str, disrupt: impl FnOnce()) {
     }
 
     disrupt();
-    let mut status = holder_session.watch_status();
-    tokio::time::timeout(
-        Duration::from_secs(10),
-        status.wait_for(|s| s.state.is_connected()),
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    common::wait_until_connected(&holder_session, Duration::from_secs(10)).await;
     assert!(!guard.is_lost());
     guard.unlock().await.unwrap();
 

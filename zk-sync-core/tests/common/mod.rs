@@ -2,7 +2,9 @@
 #![allow(dead_code, unreachable_pub)]
 
 #[allow(unused_imports)]
-pub use zk_sync_core::test_util::{children, eventually, unique_path, wait_for_state};
+pub use zk_sync_core::test_util::{
+    children, eventually, unique_path, wait_for_state, wait_until_connected,
+};
 
 use std::time::Duration;
 use zk_sync_core::Session;
