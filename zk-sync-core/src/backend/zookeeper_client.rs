@@ -42,10 +42,15 @@ impl Connector for ZookeeperClientConnector {
         for (scheme, credentials) in &config.auth {
             connector = connector.with_auth(scheme, credentials);
         }
-        let client = connector
-            .connect(&config.connect_string)
-            .await
-            .map_err(code_of)?;
+        let client =
+            connector
+                .connect(&config.connect_string)
+                .await
+                .map_err(|error| match error {
+                    // Keep the detail ("connection refused", …) for the connect error message.
+                    zk::Error::Custom(detail) => ZkErrorCode::Other(detail.to_string()),
+                    other => code_of(other),
+                })?;
         Ok(Arc::new(ZookeeperClientBackend::new(client)))
     }
 }
@@ -257,6 +262,10 @@ fn code_of(error: zk::Error) -> ZkErrorCode {
         zk::Error::AuthFailed => ZkErrorCode::AuthFailed,
         zk::Error::ClientClosed => ZkErrorCode::Closed,
         zk::Error::Timeout => ZkErrorCode::Timeout,
+        // The wire client hands a connection failure ("no response from connection in …", an
+        // I/O error) to every request in flight as a custom error: for the caller that is a
+        // lost connection, with the request's outcome unknown.
+        zk::Error::Custom(_) => ZkErrorCode::ConnectionLoss,
         other => ZkErrorCode::Other(other.to_string()),
     }
 }
