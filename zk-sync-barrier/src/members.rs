@@ -2,7 +2,7 @@
 
 use crate::Error;
 use zk_sync_core::backend::{NodeKind, WatchFuture};
-use zk_sync_core::{Epoch, Session, ZkErrorCode};
+use zk_sync_core::{Epoch, Error as CoreError, Session, ZkErrorCode};
 
 /// Curator's name for the node that opens a double barrier.
 pub(crate) const READY: &str = "ready";
@@ -28,41 +28,26 @@ pub(crate) async fn create(
             Err(ZkErrorCode::NoNode) => epoch.create_containers(dir, acl).await?,
             Err(ZkErrorCode::ConnectionLoss) => retried = true,
             Err(ZkErrorCode::NodeExists) if retried && kind == NodeKind::Ephemeral => {
-                let owner = epoch.retry("get_data", path, |b| b.get_data(path)).await?;
-                match owner {
-                    Ok((_, stat)) if stat.ephemeral_owner == epoch.session_id() => return Ok(true),
-                    Ok(_) => return Ok(false),
-                    Err(ZkErrorCode::NoNode) => continue,
-                    Err(code) => return Err(zk_error("get_data", path, code)),
+                match epoch.data(path).await? {
+                    Some((_, stat)) => return Ok(stat.ephemeral_owner == epoch.session_id()),
+                    None => continue,
                 }
             }
             Err(ZkErrorCode::NodeExists) => return Ok(false),
-            Err(code) => return Err(zk_error("create", path, code)),
+            Err(code) => return Err(CoreError::zk("create", path, code).into()),
         }
     }
 }
 
 /// Deletes `path`; a missing node counts as deleted.
 pub(crate) async fn delete(epoch: &Epoch, path: &str) -> Result<(), Error> {
-    match epoch
-        .retry("delete", path, |b| b.delete(path, None))
-        .await?
-    {
-        Ok(()) | Err(ZkErrorCode::NoNode) => Ok(()),
-        Err(code) => Err(zk_error("delete", path, code)),
-    }
+    epoch.delete(path).await?;
+    Ok(())
 }
 
 /// The children of `dir` (empty when it does not exist).
 pub(crate) async fn children(epoch: &Epoch, dir: &str) -> Result<Vec<String>, Error> {
-    match epoch
-        .retry("get_children", dir, |b| b.get_children(dir))
-        .await?
-    {
-        Ok(children) => Ok(children),
-        Err(ZkErrorCode::NoNode) => Ok(Vec::new()),
-        Err(code) => Err(zk_error("get_children", dir, code)),
-    }
+    Ok(epoch.children(dir).await?.unwrap_or_default())
 }
 
 /// Whether `path` exists, leaving a watch for its creation, change or deletion.
@@ -72,7 +57,7 @@ pub(crate) async fn exists_watch(epoch: &Epoch, path: &str) -> Result<(bool, Wat
         .await?;
     match reply {
         Ok((stat, watch)) => Ok((stat.is_some(), watch)),
-        Err(code) => Err(zk_error("exists", path, code)),
+        Err(code) => Err(CoreError::zk("exists", path, code).into()),
     }
 }
 
@@ -89,12 +74,4 @@ pub(crate) async fn wake(epoch: &Epoch, watch: WatchFuture) -> Result<(), Error>
         _ = watch => Ok(()),
         _ = status.changed() => Ok(()),
     }
-}
-
-fn zk_error(op: &'static str, path: &str, code: ZkErrorCode) -> Error {
-    Error::Zk(zk_sync_core::Error::Zk {
-        op,
-        path: path.to_owned(),
-        code,
-    })
 }

@@ -208,7 +208,18 @@ impl Error {
         }
     }
 
-    pub(crate) fn zk(op: &'static str, path: &str, code: ZkErrorCode) -> Error {
+    /// The error for request `op` on `path` answered with `code`. An expired or closed session
+    /// becomes [`Error::SessionLost`], so `is_session_lost()` sees it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zk_sync_core::{Error, ZkErrorCode};
+    ///
+    /// assert!(Error::zk("create", "/a", ZkErrorCode::NoAuth).is_no_auth());
+    /// assert!(Error::zk("delete", "/a", ZkErrorCode::SessionExpired).is_session_lost());
+    /// ```
+    pub fn zk(op: &'static str, path: &str, code: ZkErrorCode) -> Error {
         match code {
             ZkErrorCode::SessionExpired => Error::SessionLost,
             ZkErrorCode::Closed => Error::SessionLost,

@@ -3,35 +3,24 @@
 use crate::info::{LeaderInfo, Participant};
 use zk_sync_core::backend::Stat;
 use zk_sync_core::contender::{sort_contenders, Exclusive, Recipe};
-use zk_sync_core::{Epoch, Error, ZkErrorCode};
+use zk_sync_core::{Epoch, Error};
 
 /// Curator `LeaderLatch` nodes: `_c_<uuid>-latch-<sequence>`; the lowest leads.
 pub(crate) const RECIPE: Exclusive = Exclusive::LATCH;
 
 /// The participants' node names in queue order; `None` when the directory does not exist.
 pub(crate) async fn queue(epoch: &Epoch, dir: &str) -> Result<Option<Vec<String>>, Error> {
-    match epoch
-        .retry("get_children", dir, |b| b.get_children(dir))
-        .await?
-    {
-        Ok(children) => Ok(Some(
-            sort_contenders(children, RECIPE.markers())
-                .into_iter()
-                .map(|c| c.name().to_owned())
-                .collect(),
-        )),
-        Err(ZkErrorCode::NoNode) => Ok(None),
-        Err(code) => Err(zk_error("get_children", dir, code)),
-    }
+    Ok(epoch.children(dir).await?.map(|children| {
+        sort_contenders(children, RECIPE.markers())
+            .into_iter()
+            .map(|c| c.name().to_owned())
+            .collect()
+    }))
 }
 
 /// A node's data and stat; `None` when it does not exist.
 pub(crate) async fn node(epoch: &Epoch, path: &str) -> Result<Option<(Vec<u8>, Stat)>, Error> {
-    match epoch.retry("get_data", path, |b| b.get_data(path)).await? {
-        Ok(node) => Ok(Some(node)),
-        Err(ZkErrorCode::NoNode) => Ok(None),
-        Err(code) => Err(zk_error("get_data", path, code)),
-    }
+    epoch.data(path).await
 }
 
 /// The leader: the first participant whose node still exists (Curator's `getLeader` rule; a
@@ -64,12 +53,4 @@ pub(crate) async fn participants(epoch: &Epoch, dir: &str) -> Result<Vec<Partici
         }
     }
     Ok(participants)
-}
-
-pub(crate) fn zk_error(op: &'static str, path: &str, code: ZkErrorCode) -> Error {
-    Error::Zk {
-        op,
-        path: path.to_owned(),
-        code,
-    }
 }

@@ -273,22 +273,22 @@ impl Hold {
         else {
             return Err(wait_for_end(self.status.clone(), self.epoch).await);
         };
-        let path = self.path.as_str();
-        let deleted = epoch.retry("delete", path, |b| b.delete(path, None)).await;
+        let deleted = epoch.delete(&self.path).await;
         // Only now is the node's fate known; until here, dropping this future releases it in
         // the background (see `Drop`).
         self.released = true;
-        match deleted? {
-            Ok(()) => Ok(()),
-            Err(ZkErrorCode::NoNode) => Err(Error::NodeDeleted {
+        match deleted {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(Error::NodeDeleted {
                 path: self.path.clone(),
             }),
-            Err(code) => {
-                // Still ours: make sure it goes.
+            Err(error @ Error::Zk { .. }) => {
+                // The server refused, so the node is still ours: make sure it goes.
                 self.session
                     .delete_in_background(epoch, Doomed::Path(self.path.clone()));
-                Err(Error::zk("delete", path, code))
+                Err(error)
             }
+            Err(ended) => Err(ended),
         }
     }
 

@@ -2,7 +2,7 @@
 
 use super::naming::protected_prefix;
 use crate::backend::{Created, Stat};
-use crate::error::{Error, ZkErrorCode};
+use crate::error::Error;
 use crate::session::cleanup::Doomed;
 use crate::session::{Epoch, Session};
 use std::sync::Arc;
@@ -79,14 +79,7 @@ impl<'a> PendingNode<'a> {
             return Ok(None);
         }
         let dir = self.dir;
-        let children = match epoch
-            .retry("get_children", dir, |b| b.get_children(dir))
-            .await?
-        {
-            Ok(children) => children,
-            Err(ZkErrorCode::NoNode) => Vec::new(),
-            Err(code) => return Err(Error::zk("get_children", dir, code)),
-        };
+        let children = epoch.children(dir).await?.unwrap_or_default();
         let protected = self.protected();
         let mut adopted = None;
         for name in children
@@ -94,13 +87,8 @@ impl<'a> PendingNode<'a> {
             .filter(|c| c.starts_with(protected.as_str()))
         {
             let path = format!("{dir}/{name}");
-            let stat = match epoch
-                .retry("get_data", &path, |b| b.get_data(&path))
-                .await?
-            {
-                Ok((_, stat)) => stat,
-                Err(ZkErrorCode::NoNode) => continue,
-                Err(code) => return Err(Error::zk("get_data", &path, code)),
+            let Some((_, stat)) = epoch.data(&path).await? else {
+                continue;
             };
             if adopted.is_none() && stat.ephemeral_owner == epoch.session_id() {
                 adopted = Some(OwnNode { path, stat });
@@ -111,7 +99,7 @@ impl<'a> PendingNode<'a> {
                 owner = stat.ephemeral_owner,
                 "deleting a node of ours from another session"
             );
-            crate::session::cleanup::delete_now(epoch, &Doomed::Path(path)).await?;
+            epoch.delete(&path).await?;
         }
         self.sent = adopted
             .as_ref()

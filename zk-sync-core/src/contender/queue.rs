@@ -253,9 +253,7 @@ impl ContenderQueue {
                 Ok(created) => return Ok((pending.created(epoch, &created), listed.ok())),
                 Err(ZkErrorCode::NoNode) => {
                     pending.forget();
-                    epoch
-                        .create_containers(&self.dir, self.session.default_acl())
-                        .await?;
+                    epoch.create_containers(&self.dir, acl).await?;
                 }
                 Err(ZkErrorCode::ConnectionLoss) | Err(ZkErrorCode::Timeout) => {
                     if let Some(node) = pending.recover(epoch).await? {
@@ -274,14 +272,6 @@ impl ContenderQueue {
     }
 
     async fn list(&self, epoch: &Epoch) -> Result<Vec<String>> {
-        let dir = &*self.dir;
-        match epoch
-            .retry("get_children", dir, |b| b.get_children(dir))
-            .await?
-        {
-            Ok(children) => Ok(children),
-            Err(ZkErrorCode::NoNode) => Ok(Vec::new()),
-            Err(code) => Err(Error::zk("get_children", dir, code)),
-        }
+        Ok(epoch.children(&self.dir).await?.unwrap_or_default())
     }
 }

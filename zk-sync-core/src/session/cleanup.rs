@@ -81,29 +81,17 @@ impl Cleanup {
 pub(crate) async fn delete_now(epoch: &Epoch, doomed: &Doomed) -> crate::Result<()> {
     let paths = match doomed {
         Doomed::Path(path) => vec![path.clone()],
-        Doomed::Prefixed { dir, prefix } => {
-            match epoch
-                .retry("get_children", dir, |b| b.get_children(dir))
-                .await?
-            {
-                Ok(children) => children
-                    .into_iter()
-                    .filter(|child| child.starts_with(prefix.as_str()))
-                    .map(|child| format!("{dir}/{child}"))
-                    .collect(),
-                Err(ZkErrorCode::NoNode) => Vec::new(),
-                Err(code) => return Err(crate::Error::zk("get_children", dir, code)),
-            }
-        }
+        Doomed::Prefixed { dir, prefix } => epoch
+            .children(dir)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|child| child.starts_with(prefix.as_str()))
+            .map(|child| format!("{dir}/{child}"))
+            .collect(),
     };
     for path in paths {
-        match epoch
-            .retry("delete", &path, |b| b.delete(&path, None))
-            .await?
-        {
-            Ok(()) | Err(ZkErrorCode::NoNode) => {}
-            Err(code) => return Err(crate::Error::zk("delete", &path, code)),
-        }
+        epoch.delete(&path).await?;
     }
     Ok(())
 }

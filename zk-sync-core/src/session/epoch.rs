@@ -1,7 +1,7 @@
 //! One ZooKeeper session within a [`Session`](crate::Session): the unit every hold belongs to.
 
 use super::state::{SessionState, SessionStatus};
-use crate::backend::{Acl, Backend, NodeKind};
+use crate::backend::{Acl, Backend, NodeKind, Stat};
 use crate::error::{Error, ZkErrorCode};
 use std::fmt;
 use std::future::Future;
@@ -121,6 +121,41 @@ impl Epoch {
         Ok(())
     }
 
+    /// The children of `dir` (names, not paths), or `None` when `dir` does not exist. Retried
+    /// through connection loss.
+    ///
+    /// # Errors
+    ///
+    /// The epoch's end, or any other server error.
+    pub async fn children(&self, dir: &str) -> Result<Option<Vec<String>>, Error> {
+        let reply = self
+            .retry("get_children", dir, |b| b.get_children(dir))
+            .await?;
+        missing_is_none("get_children", dir, reply)
+    }
+
+    /// A node's data and stat, or `None` when it does not exist. Retried through connection
+    /// loss.
+    ///
+    /// # Errors
+    ///
+    /// The epoch's end, or any other server error.
+    pub async fn data(&self, path: &str) -> Result<Option<(Vec<u8>, Stat)>, Error> {
+        let reply = self.retry("get_data", path, |b| b.get_data(path)).await?;
+        missing_is_none("get_data", path, reply)
+    }
+
+    /// Deletes `path`: `true` when this call deleted it, `false` when it did not exist (also
+    /// when a retry after a lost reply finds it already gone). Retried through connection loss.
+    ///
+    /// # Errors
+    ///
+    /// The epoch's end, or any other server error.
+    pub async fn delete(&self, path: &str) -> Result<bool, Error> {
+        let reply = self.retry("delete", path, |b| b.delete(path, None)).await?;
+        Ok(missing_is_none("delete", path, reply)?.is_some())
+    }
+
     /// Runs an idempotent request, retrying it after a connection loss until it gets an
     /// answer or the epoch ends. `op` and `path` name it in errors.
     pub async fn retry<'a, T, F>(
@@ -146,6 +181,19 @@ impl Epoch {
                 other => return Ok(other),
             }
         }
+    }
+}
+
+/// A reply where a missing node is an answer (`None`), not an error.
+fn missing_is_none<T>(
+    op: &'static str,
+    path: &str,
+    reply: Result<T, ZkErrorCode>,
+) -> Result<Option<T>, Error> {
+    match reply {
+        Ok(value) => Ok(Some(value)),
+        Err(ZkErrorCode::NoNode) => Ok(None),
+        Err(code) => Err(Error::zk(op, path, code)),
     }
 }
 

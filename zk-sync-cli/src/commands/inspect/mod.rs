@@ -7,7 +7,7 @@ use crate::cli::{Connection, Inspect};
 use crate::connect;
 use crate::exit::Failure;
 use zk_sync_core::backend::Stat;
-use zk_sync_core::{Epoch, Error, Session, ZkErrorCode};
+use zk_sync_core::{Error, Session};
 
 pub(super) async fn run(connection: &Connection, inspect: Inspect) -> Result<u8, Failure> {
     connect::check_path(&inspect.path)?;
@@ -34,18 +34,12 @@ async fn read(
 ) -> Result<Option<Vec<(String, Vec<u8>, Stat)>>, Failure> {
     let failed = |error: Error| Failure::zk(&format!("reading {path}"), &error);
     let epoch = session.live_epoch().await.map_err(failed)?;
-    let children = match epoch
-        .retry("get_children", path, |b| b.get_children(path))
-        .await
-        .map_err(failed)?
-    {
-        Ok(children) => children,
-        Err(ZkErrorCode::NoNode) => return Ok(None),
-        Err(code) => return Err(failed(zk_error("get_children", path, code))),
+    let Some(children) = epoch.children(path).await.map_err(failed)? else {
+        return Ok(None);
     };
     // Sent together, answered in one round trip.
     let paths: Vec<String> = children.iter().map(|name| child_path(path, name)).collect();
-    let reads = futures::future::join_all(paths.iter().map(|p| data(&epoch, p))).await;
+    let reads = futures::future::join_all(paths.iter().map(|p| epoch.data(p))).await;
     let mut nodes = Vec::with_capacity(children.len());
     for (name, read) in children.into_iter().zip(reads) {
         // A node that vanished since the listing is simply gone.
@@ -56,22 +50,6 @@ async fn read(
     Ok(Some(nodes))
 }
 
-async fn data(epoch: &Epoch, path: &str) -> Result<Option<(Vec<u8>, Stat)>, Error> {
-    match epoch.retry("get_data", path, |b| b.get_data(path)).await? {
-        Ok(node) => Ok(Some(node)),
-        Err(ZkErrorCode::NoNode) => Ok(None),
-        Err(code) => Err(zk_error("get_data", path, code)),
-    }
-}
-
 fn child_path(dir: &str, name: &str) -> String {
     format!("{}/{name}", dir.trim_end_matches('/'))
-}
-
-fn zk_error(op: &'static str, path: &str, code: ZkErrorCode) -> Error {
-    Error::Zk {
-        op,
-        path: path.to_owned(),
-        code,
-    }
 }
