@@ -1,7 +1,7 @@
 //! Helpers for tests of zk-sync and of code built on it (feature `test-util`): unique paths,
 //! short-timeout sessions, listings, and polling with a deadline.
 
-use crate::{Session, SessionState, ZkErrorCode};
+use crate::{Session, SessionState};
 use std::future::Future;
 use std::time::{Duration, Instant};
 
@@ -39,10 +39,9 @@ pub async fn session_to(connect_string: &str, session_timeout: Duration) -> Sess
 /// When the session is closed or the server refuses the listing.
 pub async fn children(session: &Session, dir: &str) -> Vec<String> {
     let epoch = session.live_epoch().await.expect("live session");
-    match epoch.backend().get_children(dir).await {
-        Ok(children) => children,
-        Err(ZkErrorCode::NoNode) => Vec::new(),
-        Err(code) => panic!("listing {dir}: {code}"),
+    match epoch.children(dir).await {
+        Ok(children) => children.unwrap_or_default(),
+        Err(error) => panic!("listing {dir}: {error}"),
     }
 }
 
