@@ -276,11 +276,13 @@ impl Leadership {
 
     /// Resigns: deletes our node so that the next participant leads.
     ///
-    /// Stop acting as leader *before* calling it. It returns once the delete is on its way
-    /// (retried in the background through connection loss): ZooKeeper executes one session's
-    /// requests in order, so a later [`campaign`](crate::LeaderElection::campaign) of this
-    /// process queues behind it, and the next participant is woken as soon as the server
-    /// applies it. Dropping the leadership does the same, ignoring the error.
+    /// Stop acting as leader *before* calling it. It returns once the delete is queued: it
+    /// leaves with the session's next request (inside it, if that is a create) or as soon as
+    /// this task yields, and is retried in the background through connection loss. ZooKeeper
+    /// executes one session's requests in order, so a later
+    /// [`campaign`](crate::LeaderElection::campaign) of this process queues behind it, and the
+    /// next participant is woken as soon as the server applies it. Dropping the leadership
+    /// does the same, ignoring the error.
     ///
     /// # Examples
     ///
@@ -294,7 +296,7 @@ impl Leadership {
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe: the delete is sent before the first poll returns.
+    /// Cancel safe: the delete is queued before the first poll returns.
     ///
     /// # Errors
     ///

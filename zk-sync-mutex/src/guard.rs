@@ -53,15 +53,17 @@ macro_rules! guard_methods {
 
         /// Releases the lock.
         ///
-        /// The release is sent to ZooKeeper when this is first polled, and it completes
-        /// without waiting for the server's reply: ZooKeeper executes one session's requests in order, so everything this process
-        /// sends afterwards (including its next `lock()`) comes after the release, and if the
+        /// It completes without waiting for the server's reply. The release leaves with the
+        /// session's next request, or as soon as this task yields to the runtime: a `lock()`
+        /// right after it carries the release inside its own create, as one transaction that
+        /// the server writes to disk once. ZooKeeper executes one session's requests in order,
+        /// so everything this process sends afterwards comes after the release, and if the
         /// reply is lost the release is retried in the background. Dropping the guard does the
         /// same, ignoring the error.
         ///
         /// Other sessions see the lock free once the server has applied the release, about one
-        /// round trip after this returns: a `try_lock` elsewhere that races with `unlock` may
-        /// still find it held.
+        /// round trip after this task's next request or yield: a `try_lock` elsewhere that
+        /// races with `unlock` may still find it held.
         ///
         /// # Errors
         ///

@@ -19,7 +19,8 @@ use tokio::sync::watch;
 /// A request kind a fault can target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Op {
-    /// `create`
+    /// `create`, also a create that carries deletes
+    /// ([`Backend::create_after_deletes`](super::Backend::create_after_deletes))
     Create,
     /// `delete`
     Delete,
@@ -92,6 +93,15 @@ impl FaultPlan {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, PlanState> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Puts back a fault taken for a call that was not made after all.
+    fn untake(&self, op: Op, action: Option<FaultAction>) {
+        let mut state = self.lock();
+        *state.calls.entry(op).or_default() -= 1;
+        if let Some(action) = action {
+            state.armed.entry(op).or_default().insert(0, action);
+        }
     }
 
     fn take(&self, op: Op) -> Option<FaultAction> {
@@ -184,7 +194,16 @@ impl fmt::Debug for FaultyBackend {
 impl FaultyBackend {
     /// Applies the plan to one request: `send` sends it and returns its reply future.
     fn apply<'r, T: Send + 'r>(&self, op: Op, send: impl FnOnce() -> Reply<'r, T>) -> Reply<'r, T> {
-        match self.plan.take(op) {
+        self.suffer(self.plan.take(op), send)
+    }
+
+    /// Sends a request through `send` as `action` says.
+    fn suffer<'r, T: Send + 'r>(
+        &self,
+        action: Option<FaultAction>,
+        send: impl FnOnce() -> Reply<'r, T>,
+    ) -> Reply<'r, T> {
+        match action {
             None | Some(FaultAction::Pass) => send(),
             Some(FaultAction::ConnectionLossBeforeSend) => {
                 async { Err(ZkErrorCode::ConnectionLoss) }.boxed()
@@ -242,6 +261,28 @@ impl Backend for FaultyBackend {
         acl: &'a [Acl],
     ) -> Reply<'a, Created> {
         self.apply(Op::Create, || self.inner.create(path, data, kind, acl))
+    }
+
+    fn create_after_deletes<'a>(
+        &'a self,
+        deletes: &[String],
+        path: &'a str,
+        data: &'a [u8],
+        kind: NodeKind,
+        acl: &'a [Acl],
+    ) -> Option<Reply<'a, Created>> {
+        let action = self.plan.take(Op::Create);
+        if action == Some(FaultAction::ConnectionLossBeforeSend) {
+            return Some(async { Err(ZkErrorCode::ConnectionLoss) }.boxed());
+        }
+        let Some(reply) = self
+            .inner
+            .create_after_deletes(deletes, path, data, kind, acl)
+        else {
+            self.plan.untake(Op::Create, action);
+            return None;
+        };
+        Some(self.suffer(action, || reply))
     }
 
     fn delete(&self, path: &str, version: Option<i32>) -> Reply<'static, ()> {

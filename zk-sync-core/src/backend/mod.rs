@@ -49,6 +49,25 @@ pub trait Backend: Send + Sync + fmt::Debug + 'static {
         acl: &'a [Acl],
     ) -> Reply<'a, Created>;
 
+    /// Deletes each node of `deletes`, then creates a node, as one transaction (a ZooKeeper
+    /// `multi`): all of it is applied or none of it, and the server writes it to its log (and
+    /// syncs it to disk) once. The reply carries the created node with its real `czxid`.
+    ///
+    /// Releases use it to leave with the next create of their session at no extra cost.
+    /// `None` when the backend cannot: the caller then sends the deletes and the create one
+    /// by one. That is the default.
+    fn create_after_deletes<'a>(
+        &'a self,
+        deletes: &[String],
+        path: &'a str,
+        data: &'a [u8],
+        kind: NodeKind,
+        acl: &'a [Acl],
+    ) -> Option<Reply<'a, Created>> {
+        let _ = (deletes, path, data, kind, acl);
+        None
+    }
+
     /// Deletes a node, optionally only at `version`.
     ///
     /// The reply borrows nothing, so a release can be sent now and awaited by another task.

@@ -292,12 +292,20 @@ impl Hold {
         }
     }
 
-    /// Releases the hold without waiting for the server: the delete is sent before this
-    /// returns and followed up in the background (retried through connection loss).
+    /// Releases the hold without waiting for the server. The delete is queued on the session
+    /// and followed up in the background (retried through connection loss); it leaves with the
+    /// session's next request, or as soon as the calling task yields to the runtime.
     ///
-    /// ZooKeeper executes one session's requests in order, so anything this process sends
-    /// through the same session afterwards — including its next acquire — is ordered after the
-    /// release. Other contenders see the node vanish as soon as the server applies it.
+    /// If that next request is an acquire (this process locking again), the delete travels
+    /// inside its create as one transaction: the server writes and syncs one log entry instead
+    /// of two. Any other request sends the delete first. ZooKeeper executes one session's
+    /// requests in order, so anything this process sends through the same session afterwards
+    /// is ordered after the release, and other contenders see the node vanish as soon as the
+    /// server applies it.
+    ///
+    /// Code that does not run in a runtime task (a `block_on` future) cannot be told apart
+    /// from its runtime's workers, so there a following acquire folds the release in only
+    /// when it gets there first.
     ///
     /// # Errors
     ///
@@ -343,7 +351,7 @@ impl Drop for Hold {
             .filter(|e| e.number() == self.epoch)
         {
             self.session
-                .delete_in_background(epoch, Doomed::Path(std::mem::take(&mut self.path)));
+                .release_in_background(epoch, std::mem::take(&mut self.path));
         }
     }
 }

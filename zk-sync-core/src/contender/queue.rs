@@ -233,6 +233,9 @@ impl ContenderQueue {
 
     /// Creates our node with the listing pipelined behind it. The listing is `None` when it
     /// failed or the node was recovered after a lost reply.
+    ///
+    /// Releases queued on the epoch (a process locking again right after unlocking) travel
+    /// inside the create as one transaction: one log write on the server instead of two.
     async fn create(
         &self,
         epoch: &Arc<Epoch>,
@@ -242,26 +245,57 @@ impl ContenderQueue {
     ) -> Result<(OwnNode, Option<Vec<String>>)> {
         let prefix = format!("{}/{}{}", self.dir, pending.protected(), marker);
         let acl = self.session.default_acl();
+        let kind = NodeKind::EphemeralSequential;
         loop {
+            let carried = epoch.carry_releases();
             let backend = epoch.backend();
             pending.creating(epoch);
             // Both requests leave now, in this order; the server answers them in the same order.
-            let create = backend.create(&prefix, data, NodeKind::EphemeralSequential, acl);
+            let folded = match carried.paths() {
+                [] => None,
+                paths => backend.create_after_deletes(paths, &prefix, data, kind, acl),
+            };
+            let (create, carried) = match folded {
+                Some(create) => (create, Some(carried)),
+                None => {
+                    carried.send_now();
+                    (backend.create(&prefix, data, kind, acl), None)
+                }
+            };
             let list = backend.get_children(&self.dir);
             let (created, listed) = epoch.call(futures::future::join(create, list)).await?;
             match created {
-                Ok(created) => return Ok((pending.created(epoch, &created), listed.ok())),
-                Err(ZkErrorCode::NoNode) => {
-                    pending.forget();
-                    epoch.create_containers(&self.dir, acl).await?;
+                Ok(created) => {
+                    if let Some(carried) = carried {
+                        carried.applied();
+                    }
+                    return Ok((pending.created(epoch, &created), listed.ok()));
                 }
                 Err(ZkErrorCode::ConnectionLoss) | Err(ZkErrorCode::Timeout) => {
+                    // Whether or not the transaction was applied, its deletes are sent again
+                    // (deleting a node that is gone already is a no-op).
+                    if let Some(carried) = carried {
+                        carried.send_now();
+                    }
                     if let Some(node) = pending.recover(epoch).await? {
                         return Ok((node, None));
                     }
                 }
                 Err(ZkErrorCode::SessionExpired) | Err(ZkErrorCode::Closed) => {
                     return Err(epoch.ended().await)
+                }
+                Err(_) if carried.is_some() => {
+                    // Nothing of the transaction was applied, and the failure may be one of
+                    // the deletes (a node someone else removed): they go on their own, and
+                    // the create is tried again alone.
+                    pending.forget();
+                    if let Some(carried) = carried {
+                        carried.send_now();
+                    }
+                }
+                Err(ZkErrorCode::NoNode) => {
+                    pending.forget();
+                    epoch.create_containers(&self.dir, acl).await?;
                 }
                 Err(code) => {
                     pending.forget();

@@ -5,7 +5,9 @@
 //! with its session anyway), so nothing a caller gave up on keeps blocking others.
 
 use super::epoch::Epoch;
+use crate::backend::Reply;
 use crate::error::ZkErrorCode;
+use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use tokio::runtime::Handle;
@@ -19,7 +21,7 @@ pub(crate) enum Doomed {
     Prefixed { dir: String, prefix: String },
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Cleanup {
     runtime: Handle,
     pending: Arc<AtomicUsize>,
@@ -33,20 +35,31 @@ impl Cleanup {
         }
     }
 
-    /// Number of deletions still in progress.
+    /// Number of deletions queued or still in progress.
     pub(crate) fn pending(&self) -> usize {
         self.pending.load(Ordering::Acquire)
     }
 
-    /// Sends the delete of `path` now and follows it up in the background (retrying through
-    /// connection loss). Requests this session sends afterwards are executed after it.
-    pub(crate) fn release(&self, epoch: Arc<Epoch>, path: String) {
-        if epoch.has_ended() {
-            return;
-        }
-        let reply = epoch.backend().delete(&path, None);
+    /// `count` more deletions are queued.
+    pub(crate) fn started(&self, count: usize) {
+        self.pending.fetch_add(count, Ordering::AcqRel);
+    }
+
+    /// `count` queued deletions are done.
+    pub(crate) fn finished(&self, count: usize) {
+        self.pending.fetch_sub(count, Ordering::AcqRel);
+    }
+
+    /// Runs `task` on the session's runtime. Callable from `Drop`, inside or outside a runtime.
+    pub(crate) fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
+        self.runtime.spawn(task);
+    }
+
+    /// Follows up a delete of `path` that has been sent (its reply is `reply`): retried
+    /// through connection loss, in the background. Counts as one of the queued deletions
+    /// until it is done.
+    pub(crate) fn follow_up(&self, epoch: Arc<Epoch>, path: String, reply: Reply<'static, ()>) {
         let pending = self.pending.clone();
-        pending.fetch_add(1, Ordering::AcqRel);
         self.runtime.spawn(async move {
             let retry = match epoch.call(reply).await {
                 Ok(Ok(())) | Ok(Err(ZkErrorCode::NoNode)) | Err(_) => false,

@@ -1,5 +1,7 @@
 //! One ZooKeeper session within a [`Session`](crate::Session): the unit every hold belongs to.
 
+use super::cleanup::Cleanup;
+use super::releases::{Carried, ReleaseQueue};
 use super::state::{SessionState, SessionStatus};
 use crate::backend::{Acl, Backend, NodeKind, Stat};
 use crate::error::{Error, ZkErrorCode};
@@ -17,6 +19,7 @@ pub struct Epoch {
     number: u64,
     backend: Arc<dyn Backend>,
     status: watch::Receiver<SessionStatus>,
+    releases: ReleaseQueue,
 }
 
 impl fmt::Debug for Epoch {
@@ -33,12 +36,14 @@ impl Epoch {
         number: u64,
         backend: Arc<dyn Backend>,
         status: watch::Receiver<SessionStatus>,
-    ) -> Epoch {
-        Epoch {
+        cleanup: Cleanup,
+    ) -> Arc<Epoch> {
+        Arc::new_cyclic(|me| Epoch {
             number,
             backend,
             status,
-        }
+            releases: ReleaseQueue::new(me.clone(), cleanup),
+        })
     }
 
     /// The epoch number (1 for the first session, then one more after each loss).
@@ -52,8 +57,36 @@ impl Epoch {
     }
 
     /// The wire-level session, for requests the contender queue does not cover.
+    ///
+    /// Releases still queued on this epoch are sent first, so that whatever is sent through the
+    /// returned backend reaches the server after them.
     pub fn backend(&self) -> &dyn Backend {
+        self.releases.send(None);
         &*self.backend
+    }
+
+    /// The backend, leaving queued releases where they are.
+    pub(crate) fn backend_unflushed(&self) -> &dyn Backend {
+        &*self.backend
+    }
+
+    /// Queues the delete of a released node: it leaves with this epoch's next request (inside
+    /// it, if that is a create), or once the calling task yields.
+    pub(crate) fn queue_release(&self, path: String) {
+        if !self.has_ended() {
+            self.releases.push(path);
+        }
+    }
+
+    /// Takes the queued releases, to send them inside a create.
+    pub(crate) fn carry_releases(&self) -> Carried {
+        self.releases.carry()
+    }
+
+    /// Sends the queued releases now: all of them, or only batch `generation` if it is still
+    /// queued.
+    pub(crate) fn send_queued_releases(&self, generation: Option<u64>) {
+        self.releases.send(generation);
     }
 
     /// Whether this epoch has ended (its session is lost or the `Session` closed).
@@ -169,7 +202,7 @@ impl Epoch {
     {
         let mut pause = Duration::from_millis(10);
         loop {
-            match self.call(request(&*self.backend)).await? {
+            match self.call(request(self.backend())).await? {
                 Err(ZkErrorCode::ConnectionLoss) | Err(ZkErrorCode::Timeout) => {
                     tracing::debug!(op, path, "connection lost; retrying");
                     self.call(tokio::time::sleep(pause)).await?;

@@ -3,6 +3,7 @@
 mod builder;
 pub(crate) mod cleanup;
 mod epoch;
+mod releases;
 mod state;
 mod supervisor;
 
@@ -103,7 +104,8 @@ impl Session {
             session_id: backend.session_id(),
         };
         let (status_tx, status_rx) = watch::channel(status);
-        let epoch = Arc::new(Epoch::new(1, backend, status_rx));
+        let cleanup = Cleanup::new(tokio::runtime::Handle::current());
+        let epoch = Epoch::new(1, backend, status_rx, cleanup.clone());
         let shared = Arc::new(Shared {
             config,
             default_acl,
@@ -111,7 +113,7 @@ impl Session {
             current: RwLock::new(Some(epoch.clone())),
             status: status_tx,
             watches: WatchMux::default(),
-            cleanup: Cleanup::new(tokio::runtime::Handle::current()),
+            cleanup,
             close_now: watch::channel(false).0,
         });
         crate::metrics::record_state(SessionState::Connected);
@@ -202,12 +204,14 @@ impl Session {
         self.inner.shared.watches.len()
     }
 
-    /// Number of background deletions (of abandoned nodes) still in progress.
+    /// Number of background deletions (of released or abandoned nodes) queued or still in
+    /// progress.
     pub fn pending_cleanups(&self) -> usize {
         self.inner.shared.cleanup.pending()
     }
 
-    /// Deletes `path` in the background: the delete is sent now and retried through
+    /// Deletes `path` in the background: the delete leaves with `epoch`'s next request (inside
+    /// it, if that is a create) or once the calling task yields, and is retried through
     /// connection loss until it succeeds, the node is gone, or `epoch` ends (an ephemeral node
     /// dies with its session anyway). Recipes use it for nodes nobody waits for any more.
     pub fn delete_node_in_background(&self, epoch: Arc<Epoch>, path: String) {
@@ -219,7 +223,7 @@ impl Session {
     }
 
     pub(crate) fn release_in_background(&self, epoch: Arc<Epoch>, path: String) {
-        self.inner.shared.cleanup.release(epoch, path);
+        epoch.queue_release(path);
     }
 
     /// The current `zookeeper-client` session credentials (for tests that expire the session

@@ -67,7 +67,12 @@ pub(super) async fn run(
             publish(&shared, SessionState::Closed, number, session_id);
             return;
         };
-        let next = Arc::new(Epoch::new(number + 1, backend, shared.status.subscribe()));
+        let next = Epoch::new(
+            number + 1,
+            backend,
+            shared.status.subscribe(),
+            shared.cleanup.clone(),
+        );
         set_current(&shared, Some(next.clone()));
         publish(
             &shared,

@@ -3,6 +3,9 @@
 //! It keeps watches across reconnects (re-sent with `SetWatches`), reports session expiry,
 //! and sends each request when the method is called, which is what pipelining needs.
 
+mod transaction;
+
+use self::transaction::MultiSupport;
 use super::{
     Acl, Backend, BackendState, ConnectConfig, Connector, Created, NodeEvent, NodeKind, Reply,
     Stat, WatchFuture,
@@ -60,6 +63,7 @@ impl Connector for ZookeeperClientConnector {
 pub(crate) struct ZookeeperClientBackend {
     client: zk::Client,
     state: watch::Receiver<BackendState>,
+    multi: MultiSupport,
 }
 
 impl ZookeeperClientBackend {
@@ -75,7 +79,11 @@ impl ZookeeperClientBackend {
                 }
             }
         });
-        ZookeeperClientBackend { client, state }
+        ZookeeperClientBackend {
+            client,
+            state,
+            multi: MultiSupport::default(),
+        }
     }
 }
 
@@ -108,16 +116,10 @@ impl Backend for ZookeeperClientBackend {
         acl: &'a [Acl],
     ) -> Reply<'a, Created> {
         count("create");
-        let mode = match kind {
-            NodeKind::Persistent => zk::CreateMode::Persistent,
-            NodeKind::Ephemeral => zk::CreateMode::Ephemeral,
-            NodeKind::EphemeralSequential => zk::CreateMode::EphemeralSequential,
-            NodeKind::Container => zk::CreateMode::Container,
-        };
-        let acls: Vec<zk::Acl> = acl.iter().map(acl_of).collect();
+        let acls = acls_of(acl);
         let reply = self
             .client
-            .create(path, data, &mode.with_acls(zk::Acls::new(&acls)));
+            .create(path, data, &mode_of(kind).with_acls(zk::Acls::new(&acls)));
         async move {
             let (stat, sequence) = reply.await.map_err(code_of)?;
             let path = if kind == NodeKind::EphemeralSequential {
@@ -131,6 +133,17 @@ impl Backend for ZookeeperClientBackend {
             })
         }
         .boxed()
+    }
+
+    fn create_after_deletes<'a>(
+        &'a self,
+        deletes: &[String],
+        path: &'a str,
+        data: &'a [u8],
+        kind: NodeKind,
+        acl: &'a [Acl],
+    ) -> Option<Reply<'a, Created>> {
+        transaction::create_after_deletes(self, deletes, path, data, kind, acl)
     }
 
     fn delete(&self, path: &str, version: Option<i32>) -> Reply<'static, ()> {
@@ -232,6 +245,19 @@ fn stat_of(stat: &zk::Stat) -> Stat {
         ephemeral_owner: stat.ephemeral_owner,
         num_children: stat.num_children,
     }
+}
+
+fn mode_of(kind: NodeKind) -> zk::CreateMode {
+    match kind {
+        NodeKind::Persistent => zk::CreateMode::Persistent,
+        NodeKind::Ephemeral => zk::CreateMode::Ephemeral,
+        NodeKind::EphemeralSequential => zk::CreateMode::EphemeralSequential,
+        NodeKind::Container => zk::CreateMode::Container,
+    }
+}
+
+fn acls_of(acl: &[Acl]) -> Vec<zk::Acl> {
+    acl.iter().map(acl_of).collect()
 }
 
 fn acl_of(acl: &Acl) -> zk::Acl {

@@ -1,0 +1,261 @@
+//! Releases queued on a session travel inside its next create (one transaction on the server),
+//! and are never lost when that create fails, is cut off or is cancelled.
+
+mod common;
+
+use common::{children, eventually, server, session_to, unique_path};
+use std::future::Future;
+use std::time::Duration;
+use zk_sync_core::backend::fault::{FaultAction, FaultPlan, FaultyConnector, Op};
+use zk_sync_core::contender::Exclusive;
+use zk_sync_core::{ContenderQueue, Hold, Session};
+
+async fn faulty_session(plan: &FaultPlan) -> Session {
+    Session::builder(&server().connect_string())
+        .session_timeout(Duration::from_millis(1500))
+        .connector(FaultyConnector::new(plan.clone()))
+        .connect()
+        .await
+        .expect("connect")
+}
+
+/// Runs `body` as a runtime task, the way a service runs its work: a release queued in a task
+/// waits for that task's next request (or its next yield).
+async fn in_task(body: impl Future<Output = ()> + Send + 'static) {
+    tokio::spawn(body).await.expect("test task");
+}
+
+async fn czxid(session: &Session, path: &str) -> i64 {
+    let epoch = session.live_epoch().await.unwrap();
+    epoch
+        .data(path)
+        .await
+        .unwrap()
+        .expect("node exists")
+        .1
+        .czxid
+}
+
+async fn until_empty(session: &Session, dir: &str, what: &str) {
+    eventually(Duration::from_secs(2), what, || {
+        let (session, dir) = (session.clone(), dir.to_owned());
+        async move { children(&session, &dir).await.is_empty() }
+    })
+    .await;
+}
+
+async fn acquire(queue: &ContenderQueue) -> Hold {
+    queue.acquire(&Exclusive::LOCK, 0, b"").await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn locking_again_right_after_a_release_sends_one_transaction_with_the_real_czxid() {
+    in_task(async {
+        let plan = FaultPlan::new();
+        let session = faulty_session(&plan).await;
+        let observer = session_to(&server().connect_string()).await;
+        let dir = unique_path("fold");
+        let queue = ContenderQueue::new(session.clone(), &dir, "test").unwrap();
+        let mut hold = acquire(&queue).await;
+        let (creates, deletes) = (plan.calls(Op::Create), plan.calls(Op::Delete));
+        for _ in 0..20 {
+            let previous = (hold.path().to_owned(), hold.fencing_token());
+            hold.release_queued().unwrap();
+            hold = acquire(&queue).await;
+            assert!(hold.fencing_token() > previous.1);
+            assert_eq!(
+                hold.fencing_token().as_i64(),
+                czxid(&observer, hold.path()).await,
+                "the token is the node's czxid"
+            );
+            assert_eq!(hold.stat().czxid, hold.stat().mzxid);
+            assert_eq!(hold.stat().ephemeral_owner, hold.session_id());
+            assert_eq!(
+                children(&observer, &dir).await,
+                vec![hold.name().to_owned()],
+                "the previous node went in the same transaction"
+            );
+        }
+        assert_eq!(plan.calls(Op::Create) - creates, 20);
+        assert_eq!(plan.calls(Op::Delete) - deletes, 0, "no delete sent alone");
+        hold.release_queued().unwrap();
+        until_empty(&observer, &dir, "last release applied").await;
+        assert_eq!(session.pending_cleanups(), 0);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queued_release_leaves_by_itself_when_nothing_follows() {
+    in_task(async {
+        let session = session_to(&server().connect_string()).await;
+        let observer = session_to(&server().connect_string()).await;
+        let dir = unique_path("fold-alone");
+        let queue = ContenderQueue::new(session.clone(), &dir, "test").unwrap();
+        acquire(&queue).await.release_queued().unwrap();
+        // This task now only waits: the release must go out without its help.
+        until_empty(&observer, &dir, "release applied").await;
+        assert_eq!(session.pending_cleanups(), 0);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_request_after_a_queued_release_comes_after_it() {
+    in_task(async {
+        let session = session_to(&server().connect_string()).await;
+        let dir = unique_path("fold-order");
+        let queue = ContenderQueue::new(session.clone(), &dir, "test").unwrap();
+        for _ in 0..10 {
+            acquire(&queue).await.release_queued().unwrap();
+            assert!(
+                queue.contenders(&Exclusive::LOCK).await.unwrap().is_empty(),
+                "a listing through the same session sees the release"
+            );
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_carried_delete_of_a_node_someone_removed_does_not_block_the_create() {
+    in_task(async {
+        let plan = FaultPlan::new();
+        let session = faulty_session(&plan).await;
+        let admin = session_to(&server().connect_string()).await;
+        let dir = unique_path("fold-vanished");
+        let queue = ContenderQueue::new(session.clone(), &dir, "test").unwrap();
+        let hold = acquire(&queue).await;
+        let admin_epoch = admin.live_epoch().await.unwrap();
+        assert!(admin_epoch.delete(hold.path()).await.unwrap());
+        hold.release_queued().unwrap();
+        // The transaction fails on the delete; the create is sent again on its own.
+        let hold = acquire(&queue).await;
+        assert_eq!(children(&admin, &dir).await, vec![hold.name().to_owned()]);
+        assert_eq!(
+            hold.fencing_token().as_i64(),
+            czxid(&admin, hold.path()).await
+        );
+        hold.release().await.unwrap();
+        assert!(children(&admin, &dir).await.is_empty());
+        eventually(Duration::from_secs(2), "cleanups settle", || {
+            let session = session.clone();
+            async move { session.pending_cleanups() == 0 }
+        })
+        .await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_reply_to_a_folded_create_leaves_one_node_and_no_old_one() {
+    in_task(async {
+        let plan = FaultPlan::new();
+        let session = faulty_session(&plan).await;
+        let observer = session_to(&server().connect_string()).await;
+        let dir = unique_path("fold-lost-reply");
+        let queue = ContenderQueue::new(session.clone(), &dir, "test").unwrap();
+        let hold = acquire(&queue).await;
+        let old = hold.name().to_owned();
+        hold.release_queued().unwrap();
+        plan.inject_next(Op::Create, FaultAction::ConnectionLossAfterSend);
+        let hold = acquire(&queue).await;
+        assert!(!plan.has_pending(), "the fault fired");
+        assert_ne!(hold.name(), old);
+        assert_eq!(
+            children(&observer, &dir).await,
+            vec![hold.name().to_owned()],
+            "the new node adopted, the old one gone, no duplicate"
+        );
+        assert_eq!(
+            hold.fencing_token().as_i64(),
+            czxid(&observer, hold.path()).await
+        );
+        hold.release_queued().unwrap();
+        until_empty(&observer, &dir, "released").await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_folded_create_lost_before_sending_still_releases() {
+    in_task(async {
+        let plan = FaultPlan::new();
+        let session = faulty_session(&plan).await;
+        let observer = session_to(&server().connect_string()).await;
+        let dir = unique_path("fold-not-sent");
+        let queue = ContenderQueue::new(session.clone(), &dir, "test").unwrap();
+        acquire(&queue).await.release_queued().unwrap();
+        plan.inject_next(Op::Create, FaultAction::ConnectionLossBeforeSend);
+        let hold = acquire(&queue).await;
+        assert!(!plan.has_pending(), "the fault fired");
+        assert_eq!(
+            children(&observer, &dir).await,
+            vec![hold.name().to_owned()]
+        );
+        hold.release().await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_a_folded_create_loses_neither_the_release_nor_a_node() {
+    in_task(async {
+        let plan = FaultPlan::new();
+        let session = faulty_session(&plan).await;
+        let observer = session_to(&server().connect_string()).await;
+        let dir = unique_path("fold-cancel");
+        let queue = ContenderQueue::new(session.clone(), &dir, "test").unwrap();
+        acquire(&queue).await.release_queued().unwrap();
+        plan.inject_next(
+            Op::Create,
+            FaultAction::DelayReply(Duration::from_millis(500)),
+        );
+        let cancelled = tokio::time::timeout(Duration::from_millis(100), acquire(&queue)).await;
+        assert!(
+            cancelled.is_err(),
+            "cancelled while the transaction's reply was held"
+        );
+        until_empty(&observer, &dir, "old and new node removed").await;
+        eventually(Duration::from_secs(2), "cleanups settle", || {
+            let session = session.clone();
+            async move { session.pending_cleanups() == 0 }
+        })
+        .await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiter_in_another_session_gets_a_folded_release_first() {
+    in_task(async {
+        let session = session_to(&server().connect_string()).await;
+        let other = session_to(&server().connect_string()).await;
+        let dir = unique_path("fold-fifo");
+        let queue = ContenderQueue::new(session.clone(), &dir, "test").unwrap();
+        let other_queue = ContenderQueue::new(other.clone(), &dir, "test").unwrap();
+        let hold = acquire(&queue).await;
+        let waiter = tokio::spawn(async move { acquire(&other_queue).await });
+        zk_sync_core::test_util::wait_for_children(&session, &dir, 2).await;
+        hold.release_queued().unwrap();
+        let again = tokio::spawn({
+            let queue = queue.clone();
+            async move { acquire(&queue).await }
+        });
+        let theirs = tokio::time::timeout(Duration::from_secs(5), waiter)
+            .await
+            .expect("the waiter is woken by the folded release")
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(!again.is_finished(), "we queued behind the waiter");
+        let their_token = theirs.fencing_token();
+        theirs.release().await.unwrap();
+        let ours = tokio::time::timeout(Duration::from_secs(5), again)
+            .await
+            .expect("our turn after theirs")
+            .unwrap();
+        assert!(ours.fencing_token() > their_token);
+        ours.release().await.unwrap();
+    })
+    .await;
+}
