@@ -37,10 +37,7 @@ public class CuratorLockBench {
             AtomicLong handoffs = new AtomicLong();
             Thread[] workers = new Thread[threads];
             for (int t = 0; t < threads; t++) {
-                String kind = args.length > 4 ? args[4] : "mutex";
-            InterProcessLock mutex = kind.equals("mutex") ? new InterProcessMutex(client, path)
-                : kind.equals("read") ? new InterProcessReadWriteLock(client, path).readLock()
-                : new InterProcessReadWriteLock(client, path).writeLock();
+                InterProcessLock mutex = new InterProcessMutex(client, path);
                 workers[t] = new Thread(() -> {
                     try {
                         while (System.nanoTime() < deadline) { mutex.acquire(); handoffs.incrementAndGet(); mutex.release(); }
