@@ -1,3 +1,5 @@
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
@@ -8,8 +10,9 @@ import org.apache.curator.retry.RetryNTimes;
 
 /**
  * Curator's InterProcessMutex and InterProcessReadWriteLock under zk-sync's benchmark workloads.
- *   uncontended CONNECT PATH CYCLES [mutex|read|write]   prints "READY", waits for a stdin line,
- *                                                        then "cycle_ms <mean ms per acquire+release>"
+ *   uncontended CONNECT PATH CYCLES [mutex|read|write]   prints "READY"; then, for each stdin line,
+ *                                                        runs CYCLES acquire+release cycles and prints
+ *                                                        "cycle_ms <mean ms per cycle>"; ends at EOF
  *   contended CONNECT PATH THREADS SECONDS               prints "handoffs <count>" (mutex)
  */
 public class CuratorLockBench {
@@ -24,13 +27,16 @@ public class CuratorLockBench {
             InterProcessLock mutex = kind.equals("mutex") ? new InterProcessMutex(client, path)
                 : kind.equals("read") ? new InterProcessReadWriteLock(client, path).readLock()
                 : new InterProcessReadWriteLock(client, path).writeLock();
-            for (int i = 0; i < cycles / 10 + 1; i++) { mutex.acquire(); mutex.release(); }  // warm-up
+            for (int i = 0; i < Math.max(cycles / 10 + 1, 500); i++) { mutex.acquire(); mutex.release(); }  // warm-up
             System.out.println("READY");
             System.out.flush();
-            System.in.read();
-            long start = System.nanoTime();
-            for (int i = 0; i < cycles; i++) { mutex.acquire(); mutex.release(); }
-            System.out.println("cycle_ms " + (System.nanoTime() - start) / 1e6 / cycles);
+            BufferedReader rounds = new BufferedReader(new InputStreamReader(System.in));
+            while (rounds.readLine() != null) {
+                long start = System.nanoTime();
+                for (int i = 0; i < cycles; i++) { mutex.acquire(); mutex.release(); }
+                System.out.println("cycle_ms " + (System.nanoTime() - start) / 1e6 / cycles);
+                System.out.flush();
+            }
         } else {
             int threads = Integer.parseInt(args[3]);
             long deadline = System.nanoTime() + (long) (Double.parseDouble(args[4]) * 1e9);

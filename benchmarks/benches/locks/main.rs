@@ -6,17 +6,22 @@
 //! cargo bench -p zk-sync-benchmarks --bench locks
 //! ```
 //!
-//! Environment: `ZK_SYNC_BENCH_CYCLES` (uncontended cycles, default 2000),
+//! Environment: `ZK_SYNC_BENCH_CYCLES` (uncontended cycles per client, default 2000),
+//! `ZK_SYNC_BENCH_ROUNDS` (interleaved rounds the cycles are split into, default 5),
 //! `ZK_SYNC_BENCH_SECONDS` (contended run, default 10), `ZK_SYNC_BENCH_WAITERS` (default 10000).
 
 mod counting_alloc;
 mod peers;
+mod uncontended;
 
 #[global_allocator]
 static ALLOCATOR: counting_alloc::Counting = counting_alloc::Counting;
 
+use futures::future::BoxFuture;
+use futures::FutureExt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use uncontended::Contestant;
 use zk_sync_core::backend::NodeKind;
 use zk_sync_core::Session;
 use zk_sync_mutex::DistMutex;
@@ -51,67 +56,86 @@ fn main() {
         return;
     }
     let cycles = env_or("ZK_SYNC_BENCH_CYCLES", 2000);
+    let rounds = env_or("ZK_SYNC_BENCH_ROUNDS", 5).max(1);
+    let per_round = (cycles / rounds).max(1);
     let seconds = env_or("ZK_SYNC_BENCH_SECONDS", 10);
     let waiters = env_or("ZK_SYNC_BENCH_WAITERS", 10_000);
     let server = ZkServer::start_durable().expect("ZooKeeper");
     let connect = server.connect_string();
-    println!("ZooKeeper {connect} (standalone, forceSync=yes); {cycles} uncontended cycles, {seconds} s contended, {waiters} waiters\n");
+    println!("ZooKeeper {connect} (standalone, forceSync=yes); {cycles} uncontended cycles per client in {rounds} rounds, {seconds} s contended, {waiters} waiters\n");
 
-    println!("## Uncontended acquire + release (one client, one path)\n");
-    println!("| client | ms per cycle | requests per cycle (server) |");
-    println!("|---|---:|---:|");
     let rt = runtime();
-    let (ms, requests) = rt.block_on(raw_floor(&server, cycles));
-    println!("| raw create‖getChildren + delete (zookeeper-client) | {ms:.3} | {requests:.2} |");
-    let (ours, requests) = rt.block_on(zk_sync_uncontended(&server, cycles));
-    println!("| **zk-sync `DistMutex`** | **{ours:.3}** | {requests:.2} |");
-    let peer = peers::Phased::start(peers::curator(&[
-        "uncontended",
-        &connect,
-        "/bench/curator-uncontended",
-        &cycles.to_string(),
-    ]));
-    let (curator, requests) = counted(&server, cycles, || peer.run("cycle_ms"));
-    println!("| Curator 5.4 `InterProcessMutex` | {curator:.3} | {requests:.2} |");
-    match peers::go_zookeeper(&[&connect, "/bench/go-uncontended", &cycles.to_string()]) {
-        Ok(command) => {
-            let peer = peers::Phased::start(command);
-            let (go, requests) = counted(&server, cycles, || peer.run("cycle_ms"));
-            println!("| go-zookeeper `Lock` | {go:.3} | {requests:.2} |");
-        }
-        Err(why) => println!("| go-zookeeper `Lock` | not run: {why} | |"),
+    println!("## Uncontended acquire + release (one client, one path)\n");
+    println!("{rounds} interleaved rounds of {per_round} cycles per client; median ms per cycle (fastest and slowest round).\n");
+    let mut contestants = vec![
+        Contestant::task(
+            "raw create‖getChildren + delete (zookeeper-client, awaited)",
+            &rt,
+            rt.block_on(raw_floor(&connect)),
+        ),
+        Contestant::task(
+            "**zk-sync `DistMutex`**",
+            &rt,
+            rt.block_on(zk_sync_mutex_cycle(&connect)),
+        ),
+        Contestant::peer(
+            "Curator 5.4 `InterProcessMutex`",
+            peers::Phased::start(peers::curator(&[
+                "uncontended",
+                &connect,
+                "/bench/curator-uncontended",
+                &per_round.to_string(),
+            ])),
+        ),
+    ];
+    let go = peers::go_zookeeper(&[&connect, "/bench/go-uncontended", &per_round.to_string()]);
+    match go {
+        Ok(command) => contestants.push(Contestant::peer(
+            "go-zookeeper `Lock`",
+            peers::Phased::start(command),
+        )),
+        Err(ref why) => println!("(go-zookeeper not run: {why})\n"),
     }
+    let outcomes = uncontended::compare(&server, contestants, rounds, per_round);
+    print_outcomes(&outcomes);
     println!(
-        "\nzk-sync / Curator time per cycle: {:.2}\n",
-        ours / curator
+        "\nzk-sync / Curator time per cycle (median of the per-round ratios): {:.2}\n",
+        outcomes[1].ratio_to(&outcomes[2])
     );
 
     println!("## Uncontended reader-writer lock cycles (one client, one path)\n");
-    println!("| client | read ms per cycle | write ms per cycle | requests per cycle (server) |");
-    println!("|---|---:|---:|---:|");
-    let (read, requests) = rt.block_on(zk_sync_rwlock_uncontended(&server, cycles, false));
-    let (write, _) = rt.block_on(zk_sync_rwlock_uncontended(&server, cycles, true));
-    println!("| **zk-sync `DistRwLock`** | **{read:.3}** | **{write:.3}** | {requests:.2} |");
-    let mut curator_rw = [0.0; 2];
-    let mut curator_requests = 0.0;
-    for (i, kind) in ["read", "write"].into_iter().enumerate() {
-        let peer = peers::Phased::start(peers::curator(&[
-            "uncontended",
-            &connect,
-            &format!("/bench/curator-rwlock-{kind}"),
-            &cycles.to_string(),
-            kind,
-        ]));
-        (curator_rw[i], curator_requests) = counted(&server, cycles, || peer.run("cycle_ms"));
+    let mut contestants = Vec::new();
+    for (kind, write) in [("read", false), ("write", true)] {
+        contestants.push(Contestant::task(
+            if write {
+                "**zk-sync `DistRwLock` write**"
+            } else {
+                "**zk-sync `DistRwLock` read**"
+            },
+            &rt,
+            rt.block_on(zk_sync_rwlock_cycle(&connect, write)),
+        ));
+        contestants.push(Contestant::peer(
+            if write {
+                "Curator 5.4 `InterProcessReadWriteLock` write"
+            } else {
+                "Curator 5.4 `InterProcessReadWriteLock` read"
+            },
+            peers::Phased::start(peers::curator(&[
+                "uncontended",
+                &connect,
+                &format!("/bench/curator-rwlock-{kind}"),
+                &per_round.to_string(),
+                kind,
+            ])),
+        ));
     }
-    println!(
-        "| Curator 5.4 `InterProcessReadWriteLock` | {:.3} | {:.3} | {curator_requests:.2} |",
-        curator_rw[0], curator_rw[1]
-    );
+    let outcomes = uncontended::compare(&server, contestants, rounds, per_round);
+    print_outcomes(&outcomes);
     println!(
         "\nzk-sync / Curator time per cycle: read {:.2}, write {:.2}\n",
-        read / curator_rw[0],
-        write / curator_rw[1]
+        outcomes[0].ratio_to(&outcomes[1]),
+        outcomes[2].ratio_to(&outcomes[3])
     );
 
     println!(
@@ -136,15 +160,7 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-/// Runs a peer's timed part (returning ms per cycle) and counts the requests the server received meanwhile.
-fn counted(server: &ZkServer, cycles: usize, work: impl FnOnce() -> f64) -> (f64, f64) {
-    let before = packets_received(server);
-    let ms = work();
-    let requests = (packets_received(server) - before) as f64 / cycles as f64;
-    (ms, requests)
-}
-
-fn packets_received(server: &ZkServer) -> u64 {
+pub(crate) fn packets_received(server: &ZkServer) -> u64 {
     let mntr = server.four_letter("mntr").expect("mntr");
     mntr.lines()
         .find_map(|line| {
@@ -164,84 +180,83 @@ async fn connect(connect: &str) -> Session {
         .expect("connect")
 }
 
-/// The physical floor: create (ephemeral sequential) pipelined with getChildren, then delete.
-async fn raw_floor(server: &ZkServer, cycles: usize) -> (f64, f64) {
-    let session = connect(&server.connect_string()).await;
+fn print_outcomes(outcomes: &[uncontended::Outcome]) {
+    println!("| client | ms per cycle | fastest – slowest round | requests per cycle (server) |");
+    println!("|---|---:|---:|---:|");
+    for outcome in outcomes {
+        println!(
+            "| {} | {:.3} | {:.3} – {:.3} | {:.2} |",
+            outcome.name,
+            outcome.median(),
+            outcome.min(),
+            outcome.max(),
+            outcome.requests
+        );
+    }
+}
+
+/// The floor of the classic recipe: create (ephemeral sequential) pipelined with getChildren,
+/// then delete, each reply awaited.
+async fn raw_floor(connect_string: &str) -> impl Fn() -> BoxFuture<'static, ()> + Clone {
+    let session = connect(connect_string).await;
     let epoch = session.live_epoch().await.unwrap();
-    let backend = epoch.backend();
     let acl = session.default_acl();
     let dir = "/bench/raw";
-    let _ = backend
+    let _ = epoch
+        .backend()
         .create("/bench", b"", NodeKind::Persistent, acl)
         .await;
-    let _ = backend.create(dir, b"", NodeKind::Persistent, acl).await;
-    let prefix = format!("{dir}/_c_00000000-0000-0000-0000-000000000000-lock-");
-    let timed = || async {
-        for _ in 0..cycles {
+    let _ = epoch
+        .backend()
+        .create(dir, b"", NodeKind::Persistent, acl)
+        .await;
+    let prefix: Arc<str> = format!("{dir}/_c_00000000-0000-0000-0000-000000000000-lock-").into();
+    move || {
+        let (session, epoch, prefix) = (session.clone(), epoch.clone(), prefix.clone());
+        async move {
+            let backend = epoch.backend();
+            let acl = session.default_acl();
             let create = backend.create(&prefix, b"", NodeKind::EphemeralSequential, acl);
             let list = backend.get_children(dir);
             let (created, listed) = tokio::join!(create, list);
             listed.unwrap();
             backend.delete(&created.unwrap().path, None).await.unwrap();
         }
-    };
-    measured(server, cycles, timed).await
+        .boxed()
+    }
 }
 
-/// Runs `cycles` cycles of `timed`: mean ms per cycle, and requests per cycle the server received.
-async fn measured<F: std::future::Future<Output = ()>>(
-    server: &ZkServer,
-    cycles: usize,
-    timed: impl FnOnce() -> F,
-) -> (f64, f64) {
-    let before = packets_received(server);
-    let started = Instant::now();
-    timed().await;
-    let ms = started.elapsed().as_secs_f64() * 1000.0 / cycles as f64;
-    (
-        ms,
-        (packets_received(server) - before) as f64 / cycles as f64,
-    )
+async fn zk_sync_mutex_cycle(connect_string: &str) -> impl Fn() -> BoxFuture<'static, ()> + Clone {
+    let session = connect(connect_string).await;
+    let mutex = Arc::new(DistMutex::new(session, "/bench/zk-sync-uncontended").unwrap());
+    move || {
+        let mutex = mutex.clone();
+        async move { mutex.lock().await.unwrap().unlock().await.unwrap() }.boxed()
+    }
 }
 
-async fn zk_sync_rwlock_uncontended(server: &ZkServer, cycles: usize, write: bool) -> (f64, f64) {
-    let session = connect(&server.connect_string()).await;
+async fn zk_sync_rwlock_cycle(
+    connect_string: &str,
+    write: bool,
+) -> impl Fn() -> BoxFuture<'static, ()> + Clone {
+    let session = connect(connect_string).await;
     let path = if write {
         "/bench/zk-sync-rwlock-write"
     } else {
         "/bench/zk-sync-rwlock-read"
     };
-    let lock = DistRwLock::new(session, path).unwrap();
-    let cycle = || async {
-        if write {
-            lock.write().await.unwrap().unlock().await.unwrap();
-        } else {
-            lock.read().await.unwrap().unlock().await.unwrap();
+    let lock = Arc::new(DistRwLock::new(session, path).unwrap());
+    move || {
+        let lock = lock.clone();
+        async move {
+            if write {
+                lock.write().await.unwrap().unlock().await.unwrap();
+            } else {
+                lock.read().await.unwrap().unlock().await.unwrap();
+            }
         }
-    };
-    for _ in 0..cycles / 10 + 1 {
-        cycle().await;
+        .boxed()
     }
-    let timed = || async {
-        for _ in 0..cycles {
-            cycle().await;
-        }
-    };
-    measured(server, cycles, timed).await
-}
-
-async fn zk_sync_uncontended(server: &ZkServer, cycles: usize) -> (f64, f64) {
-    let session = connect(&server.connect_string()).await;
-    let mutex = DistMutex::new(session, "/bench/zk-sync-uncontended").unwrap();
-    for _ in 0..cycles / 10 + 1 {
-        mutex.lock().await.unwrap().unlock().await.unwrap();
-    }
-    let timed = || async {
-        for _ in 0..cycles {
-            mutex.lock().await.unwrap().unlock().await.unwrap();
-        }
-    };
-    measured(server, cycles, timed).await
 }
 
 /// One contended process: `TASKS` tasks, each with its own `DistMutex` on one path (so they

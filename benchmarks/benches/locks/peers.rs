@@ -55,7 +55,8 @@ pub(crate) fn go_zookeeper(args: &[&str]) -> Result<Command, String> {
     Ok(command)
 }
 
-/// A peer that warms up, prints `READY`, runs its timed part on a stdin line, and prints results.
+/// A peer that warms up, prints `READY`, then runs one timed round per stdin line and prints
+/// its result.
 pub(crate) struct Phased {
     child: Child,
     lines: std::io::Lines<BufReader<std::process::ChildStdout>>,
@@ -74,15 +75,22 @@ impl Phased {
         Phased { child, lines }
     }
 
-    /// Starts the timed part and returns the value of the `key <value>` line it prints.
-    pub(crate) fn run(mut self, key: &str) -> f64 {
-        writeln!(self.child.stdin.take().unwrap()).unwrap();
-        let value = self.lines.find_map(|line| {
-            let line = line.ok()?;
-            line.strip_prefix(key)?.trim().parse().ok()
-        });
-        self.child.wait().unwrap();
-        value.expect("peer printed its result")
+    /// Runs one timed round and returns the value of the `key <value>` line it prints.
+    pub(crate) fn round(&mut self, key: &str) -> f64 {
+        let stdin = self.child.stdin.as_mut().expect("peer still running");
+        writeln!(stdin).unwrap();
+        stdin.flush().unwrap();
+        self.lines
+            .find_map(|line| line.ok()?.strip_prefix(key)?.trim().parse().ok())
+            .expect("peer printed its result")
+    }
+}
+
+impl Drop for Phased {
+    fn drop(&mut self) {
+        // End of input ends the peer.
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
     }
 }
 
