@@ -24,6 +24,17 @@ impl ZkEnsemble {
     /// Starts `n` servers (3 is the usual choice) and returns once a leader is elected and every
     /// server answers `ruok` and accepts a session. Bounded by 30 s.
     pub fn start(n: usize) -> Result<ZkEnsemble, TestkitError> {
+        ZkEnsemble::start_with(n, "")
+    }
+
+    /// Like [`ZkEnsemble::start`], but every server fsyncs its transaction log before
+    /// acknowledging a write (`forceSync=yes`), as production ensembles do. For benchmarks;
+    /// tests use the faster [`ZkEnsemble::start`].
+    pub fn start_durable(n: usize) -> Result<ZkEnsemble, TestkitError> {
+        ZkEnsemble::start_with(n, "forceSync=yes\n")
+    }
+
+    fn start_with(n: usize, extra_config: &str) -> Result<ZkEnsemble, TestkitError> {
         if n == 0 {
             return Err(TestkitError::Start {
                 what: "ZooKeeper ensemble".into(),
@@ -33,7 +44,7 @@ impl ZkEnsemble {
         }
         let mut attempt = 1;
         loop {
-            let ensemble = ZkEnsemble::create(n)?;
+            let ensemble = ZkEnsemble::create(n, extra_config)?;
             match ensemble.start_all() {
                 Ok(()) => return Ok(ensemble),
                 Err(_) if attempt < PORT_ATTEMPTS && ensemble.nodes.iter().any(port_was_taken) => {
@@ -44,10 +55,10 @@ impl ZkEnsemble {
         }
     }
 
-    fn create(n: usize) -> Result<ZkEnsemble, TestkitError> {
+    fn create(n: usize, extra_config: &str) -> Result<ZkEnsemble, TestkitError> {
         // Per server: client port, quorum port, election port.
         let ports = free_ports(3 * n)?;
-        let mut servers = String::from("standaloneEnabled=false\n");
+        let mut servers = format!("standaloneEnabled=false\n{extra_config}");
         for i in 0..n {
             servers.push_str(&format!(
                 "server.{}=127.0.0.1:{}:{}\n",

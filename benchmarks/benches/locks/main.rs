@@ -8,7 +8,9 @@
 //!
 //! Environment: `ZK_SYNC_BENCH_CYCLES` (uncontended cycles per client, default 2000),
 //! `ZK_SYNC_BENCH_ROUNDS` (interleaved rounds the cycles are split into, default 5),
-//! `ZK_SYNC_BENCH_SECONDS` (contended run, default 10), `ZK_SYNC_BENCH_WAITERS` (default 10000).
+//! `ZK_SYNC_BENCH_SECONDS` (contended run, default 10), `ZK_SYNC_BENCH_WAITERS` (default 10000),
+//! `ZK_SYNC_BENCH_SECTIONS` (which parts to run, default
+//! `mutex,rwlock,ensemble,contended,waiters`).
 
 mod counting_alloc;
 mod peers;
@@ -26,7 +28,7 @@ use zk_sync_core::backend::NodeKind;
 use zk_sync_core::Session;
 use zk_sync_mutex::DistMutex;
 use zk_sync_rwlock::DistRwLock;
-use zk_sync_testkit::ZkServer;
+use zk_sync_testkit::{ZkEnsemble, ZkServer};
 
 const PROCESSES: usize = 4;
 const TASKS: usize = 8;
@@ -60,22 +62,58 @@ fn main() {
     let per_round = (cycles / rounds).max(1);
     let seconds = env_or("ZK_SYNC_BENCH_SECONDS", 10);
     let waiters = env_or("ZK_SYNC_BENCH_WAITERS", 10_000);
+    let sections: Vec<String> = std::env::var("ZK_SYNC_BENCH_SECTIONS")
+        .unwrap_or_else(|_| "mutex,rwlock,ensemble,contended,waiters".into())
+        .split(',')
+        .map(|s| s.trim().to_owned())
+        .collect();
     let server = ZkServer::start_durable().expect("ZooKeeper");
     let connect = server.connect_string();
     println!("ZooKeeper {connect} (standalone, forceSync=yes); {cycles} uncontended cycles per client in {rounds} rounds, {seconds} s contended, {waiters} waiters\n");
 
     let rt = runtime();
+    let run = |section: &str| sections.iter().any(|s| s == section);
+    if run("mutex") {
+        mutex_uncontended(&server, &rt, rounds, per_round);
+    }
+    if run("rwlock") {
+        rwlock_uncontended(&server, &rt, rounds, per_round);
+    }
+    if run("ensemble") {
+        ensemble_uncontended(&rt, rounds, per_round);
+    }
+    if run("contended") {
+        contended(&connect, seconds);
+    }
+    if run("waiters") {
+        println!("## {waiters} concurrent waiters in one process\n");
+        rt.block_on(many_waiters(&connect, waiters));
+    }
+}
+
+fn mutex_uncontended(
+    server: &ZkServer,
+    rt: &tokio::runtime::Runtime,
+    rounds: usize,
+    per_round: usize,
+) {
+    let connect = server.connect_string();
     println!("## Uncontended acquire + release (one client, one path)\n");
     println!("{rounds} interleaved rounds of {per_round} cycles per client; median ms per cycle (fastest and slowest round).\n");
     let mut contestants = vec![
         Contestant::task(
             "raw create‖getChildren + delete (zookeeper-client, awaited)",
-            &rt,
+            rt,
             rt.block_on(raw_floor(&connect)),
         ),
         Contestant::task(
+            "floor: `multi(delete, create)`‖getChildren (zookeeper-client, no czxid)",
+            rt,
+            rt.block_on(one_transaction_floor(&connect)),
+        ),
+        Contestant::task(
             "**zk-sync `DistMutex`**",
-            &rt,
+            rt,
             rt.block_on(zk_sync_mutex_cycle(&connect)),
         ),
         Contestant::peer(
@@ -96,13 +134,23 @@ fn main() {
         )),
         Err(ref why) => println!("(go-zookeeper not run: {why})\n"),
     }
-    let outcomes = uncontended::compare(&server, contestants, rounds, per_round);
+    let outcomes =
+        uncontended::compare(|| packets_received(server), contestants, rounds, per_round);
     print_outcomes(&outcomes);
     println!(
-        "\nzk-sync / Curator time per cycle (median of the per-round ratios): {:.2}\n",
-        outcomes[1].ratio_to(&outcomes[2])
+        "\nzk-sync / Curator time per cycle (median of the per-round ratios): {:.2}; floor / Curator: {:.2}\n",
+        outcomes[2].ratio_to(&outcomes[3]),
+        outcomes[1].ratio_to(&outcomes[3])
     );
+}
 
+fn rwlock_uncontended(
+    server: &ZkServer,
+    rt: &tokio::runtime::Runtime,
+    rounds: usize,
+    per_round: usize,
+) {
+    let connect = server.connect_string();
     println!("## Uncontended reader-writer lock cycles (one client, one path)\n");
     let mut contestants = Vec::new();
     for (kind, write) in [("read", false), ("write", true)] {
@@ -112,7 +160,7 @@ fn main() {
             } else {
                 "**zk-sync `DistRwLock` read**"
             },
-            &rt,
+            rt,
             rt.block_on(zk_sync_rwlock_cycle(&connect, write)),
         ));
         contestants.push(Contestant::peer(
@@ -130,27 +178,27 @@ fn main() {
             ])),
         ));
     }
-    let outcomes = uncontended::compare(&server, contestants, rounds, per_round);
+    let outcomes =
+        uncontended::compare(|| packets_received(server), contestants, rounds, per_round);
     print_outcomes(&outcomes);
     println!(
         "\nzk-sync / Curator time per cycle: read {:.2}, write {:.2}\n",
         outcomes[0].ratio_to(&outcomes[1]),
         outcomes[2].ratio_to(&outcomes[3])
     );
+}
 
+fn contended(connect: &str, seconds: usize) {
     println!(
         "## Contended: {PROCESSES} processes x {TASKS} tasks/threads on one path, {seconds} s\n"
     );
-    let ours = contended_ours(&connect, seconds) / seconds as f64;
-    let curator = contended_curator(&connect, seconds) / seconds as f64;
+    let ours = contended_ours(connect, seconds) / seconds as f64;
+    let curator = contended_curator(connect, seconds) / seconds as f64;
     println!("| client | hand-offs per second |");
     println!("|---|---:|");
     println!("| **zk-sync `DistMutex`** | **{ours:.0}** |");
     println!("| Curator 5.4 `InterProcessMutex` | {curator:.0} |");
     println!("\nzk-sync / Curator hand-offs: {:.2}\n", ours / curator);
-
-    println!("## {waiters} concurrent waiters in one process\n");
-    rt.block_on(many_waiters(&connect, waiters));
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -160,8 +208,12 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-pub(crate) fn packets_received(server: &ZkServer) -> u64 {
-    let mntr = server.four_letter("mntr").expect("mntr");
+fn packets_received(server: &ZkServer) -> u64 {
+    packets_in(&server.four_letter("mntr").expect("mntr"))
+}
+
+/// `zk_packets_received` of a `mntr` reply.
+fn packets_in(mntr: &str) -> u64 {
     mntr.lines()
         .find_map(|line| {
             line.strip_prefix("zk_packets_received")?
@@ -178,6 +230,47 @@ async fn connect(connect: &str) -> Session {
         .connect()
         .await
         .expect("connect")
+}
+
+/// The mutex comparison again on a 3-server ensemble, every client on the same follower (as
+/// two thirds of a production ensemble's clients are): a write is now a quorum round.
+fn ensemble_uncontended(rt: &tokio::runtime::Runtime, rounds: usize, per_round: usize) {
+    let ensemble = ZkEnsemble::start_durable(3).expect("ZooKeeper ensemble");
+    let leader = ensemble
+        .wait_for_leader(Duration::from_secs(30))
+        .expect("a leader");
+    let follower = (leader + 1) % ensemble.len();
+    let connect = ensemble.server_addr(follower).to_string();
+    println!("## Uncontended acquire + release on a 3-server ensemble (clients on one follower)\n");
+    let contestants = vec![
+        Contestant::task(
+            "floor: `multi(delete, create)`‖getChildren (zookeeper-client, no czxid)",
+            rt,
+            rt.block_on(one_transaction_floor(&connect)),
+        ),
+        Contestant::task(
+            "**zk-sync `DistMutex`**",
+            rt,
+            rt.block_on(zk_sync_mutex_cycle(&connect)),
+        ),
+        Contestant::peer(
+            "Curator 5.4 `InterProcessMutex`",
+            peers::Phased::start(peers::curator(&[
+                "uncontended",
+                &connect,
+                "/bench/curator-uncontended",
+                &per_round.to_string(),
+            ])),
+        ),
+    ];
+    let packets = || packets_in(&ensemble.four_letter(follower, "mntr").expect("mntr"));
+    let outcomes = uncontended::compare(packets, contestants, rounds, per_round);
+    print_outcomes(&outcomes);
+    println!(
+        "\nzk-sync / Curator time per cycle (median of the per-round ratios): {:.2}; floor / Curator: {:.2}\n",
+        outcomes[1].ratio_to(&outcomes[2]),
+        outcomes[0].ratio_to(&outcomes[2])
+    );
 }
 
 fn print_outcomes(outcomes: &[uncontended::Outcome]) {
@@ -221,6 +314,38 @@ async fn raw_floor(connect_string: &str) -> impl Fn() -> BoxFuture<'static, ()> 
             let (created, listed) = tokio::join!(create, list);
             listed.unwrap();
             backend.delete(&created.unwrap().path, None).await.unwrap();
+        }
+        .boxed()
+    }
+}
+
+/// The floor of one write per cycle: the previous cycle's node deleted and the next one created
+/// in one transaction, with the listing pipelined behind it; no czxid is read.
+async fn one_transaction_floor(
+    connect_string: &str,
+) -> impl Fn() -> BoxFuture<'static, ()> + Clone {
+    use zookeeper_client as zk;
+    let client = zk::Client::connect(connect_string).await.expect("connect");
+    let dir = "/bench/one-transaction";
+    let persistent = zk::CreateMode::Persistent.with_acls(zk::Acls::anyone_all());
+    let _ = client.create("/bench", b"", &persistent).await;
+    let _ = client.create(dir, b"", &persistent).await;
+    let previous = Arc::new(std::sync::Mutex::new(None::<String>));
+    move || {
+        let (client, previous) = (client.clone(), previous.clone());
+        async move {
+            let mode = zk::CreateMode::EphemeralSequential.with_acls(zk::Acls::anyone_all());
+            let mut writer = client.new_multi_writer();
+            if let Some(path) = previous.lock().unwrap().take() {
+                writer.add_delete(&path, None).unwrap();
+            }
+            let prefix = format!("{dir}/_c_00000000-0000-0000-0000-000000000000-lock-");
+            writer.add_create(&prefix, b"", &mode).unwrap();
+            let (created, listed) = tokio::join!(writer.commit(), client.list_children(dir));
+            listed.unwrap();
+            if let Some(zk::MultiWriteResult::Create { path, .. }) = created.unwrap().pop() {
+                *previous.lock().unwrap() = Some(path);
+            }
         }
         .boxed()
     }

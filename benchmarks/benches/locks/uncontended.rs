@@ -1,10 +1,8 @@
 //! Uncontended acquire + release cycles, compared in interleaved rounds: every client runs one
 //! round in turn, so a slow spell of the machine (its disk, above all) hits them all alike.
 
-use crate::packets_received;
 use std::future::Future;
 use std::time::Instant;
-use zk_sync_testkit::ZkServer;
 
 /// Cycles each client runs before its first timed round (the peers do the same).
 const WARM_UP_CYCLES: usize = 500;
@@ -95,9 +93,10 @@ impl Outcome {
     }
 }
 
-/// Runs `rounds` rounds of `cycles` cycles for each contestant in turn.
+/// Runs `rounds` rounds of `cycles` cycles for each contestant in turn. `packets` reads the
+/// number of requests the server the clients use has received so far.
 pub(crate) fn compare(
-    server: &ZkServer,
+    packets: impl Fn() -> u64,
     mut contestants: Vec<Contestant<'_>>,
     rounds: usize,
     cycles: usize,
@@ -112,9 +111,9 @@ pub(crate) fn compare(
         .collect();
     for _ in 0..rounds {
         for (contestant, outcome) in contestants.iter_mut().zip(&mut outcomes) {
-            let before = packets_received(server);
+            let before = packets();
             outcome.rounds.push((contestant.run)(cycles));
-            outcome.requests += (packets_received(server) - before) as f64;
+            outcome.requests += (packets() - before) as f64;
         }
     }
     for outcome in &mut outcomes {

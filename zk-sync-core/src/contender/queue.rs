@@ -180,7 +180,7 @@ impl ContenderQueue {
         loop {
             let children = match listing.take() {
                 Some(children) => children,
-                None => self.list(epoch).await?,
+                None => Box::pin(self.list(epoch)).await?,
             };
             let queue = sort_contenders(children, recipe.markers());
             let Some(me) = queue.iter().position(|c| c.name() == node.name()) else {
@@ -206,7 +206,7 @@ impl ContenderQueue {
             // of waiters the listings would dominate memory.
             drop(queue);
             let _waiting = WaiterGauge::new(self.primitive);
-            let watch = self.session.watch(epoch, WatchKind::Data, &path).await;
+            let watch = Box::pin(self.session.watch(epoch, WatchKind::Data, &path)).await;
             drop(path);
             match watch {
                 Ok(watch) => {
@@ -222,9 +222,7 @@ impl ContenderQueue {
                     code: ZkErrorCode::ConnectionLoss,
                     ..
                 }) => {
-                    epoch
-                        .call(tokio::time::sleep(Duration::from_millis(20)))
-                        .await?;
+                    Box::pin(epoch.call(tokio::time::sleep(Duration::from_millis(20)))).await?;
                 }
                 Err(error) => return Err(error),
             }
