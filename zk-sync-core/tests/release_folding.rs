@@ -44,11 +44,31 @@ async fn until_empty(session: &Session, dir: &str, what: &str) {
     .await;
 }
 
-async fn acquire(queue: &ContenderQueue) -> Hold {
-    queue.acquire(&Exclusive::LOCK, 0, b"").await.unwrap()
+/// Waits until no release or cleanup of `session` is queued or in flight.
+async fn settled(session: &Session) {
+    eventually(Duration::from_secs(2), "cleanups settle", || {
+        let session = session.clone();
+        async move { session.pending_cleanups() == 0 }
+    })
+    .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acquire(queue: &ContenderQueue) -> Hold {
+    acquire_as(queue, &Exclusive::LOCK).await
+}
+
+async fn acquire_as(queue: &ContenderQueue, recipe: &Exclusive) -> Hold {
+    queue.acquire(recipe, 0, b"").await.unwrap()
+}
+
+/// Requests of each kind sent so far.
+fn calls(plan: &FaultPlan) -> [usize; 3] {
+    [Op::Create, Op::Delete, Op::GetChildren].map(|op| plan.calls(op))
+}
+
+// On one thread the flush task only runs when the test task waits, so the fold is certain;
+// with several workers it is the usual outcome, not a guarantee (the flush may run first).
+#[tokio::test(flavor = "current_thread")]
 async fn locking_again_right_after_a_release_sends_one_transaction_with_the_real_czxid() {
     in_task(async {
         let plan = FaultPlan::new();
@@ -57,7 +77,7 @@ async fn locking_again_right_after_a_release_sends_one_transaction_with_the_real
         let dir = unique_path("fold");
         let queue = ContenderQueue::new(session.clone(), &dir, "test").unwrap();
         let mut hold = acquire(&queue).await;
-        let (creates, deletes) = (plan.calls(Op::Create), plan.calls(Op::Delete));
+        let before = calls(&plan);
         for _ in 0..20 {
             let previous = (hold.path().to_owned(), hold.fencing_token());
             hold.release_queued().unwrap();
@@ -76,11 +96,17 @@ async fn locking_again_right_after_a_release_sends_one_transaction_with_the_real
                 "the previous node went in the same transaction"
             );
         }
-        assert_eq!(plan.calls(Op::Create) - creates, 20);
-        assert_eq!(plan.calls(Op::Delete) - deletes, 0, "no delete sent alone");
+        let after = calls(&plan);
+        assert_eq!(after[0] - before[0], 20, "one create per cycle");
+        assert_eq!(after[1] - before[1], 0, "no delete sent alone");
+        assert_eq!(
+            after[2] - before[2],
+            0,
+            "no listing: the new node's sequence number follows the released one's"
+        );
         hold.release_queued().unwrap();
         until_empty(&observer, &dir, "last release applied").await;
-        assert_eq!(session.pending_cleanups(), 0);
+        settled(&session).await;
     })
     .await;
 }
@@ -95,7 +121,7 @@ async fn a_queued_release_leaves_by_itself_when_nothing_follows() {
         acquire(&queue).await.release_queued().unwrap();
         // This task now only waits: the release must go out without its help.
         until_empty(&observer, &dir, "release applied").await;
-        assert_eq!(session.pending_cleanups(), 0);
+        settled(&session).await;
     })
     .await;
 }
@@ -138,11 +164,7 @@ async fn a_carried_delete_of_a_node_someone_removed_does_not_block_the_create() 
         );
         hold.release().await.unwrap();
         assert!(children(&admin, &dir).await.is_empty());
-        eventually(Duration::from_secs(2), "cleanups settle", || {
-            let session = session.clone();
-            async move { session.pending_cleanups() == 0 }
-        })
-        .await;
+        settled(&session).await;
     })
     .await;
 }
@@ -217,11 +239,7 @@ async fn cancelling_a_folded_create_loses_neither_the_release_nor_a_node() {
             "cancelled while the transaction's reply was held"
         );
         until_empty(&observer, &dir, "old and new node removed").await;
-        eventually(Duration::from_secs(2), "cleanups settle", || {
-            let session = session.clone();
-            async move { session.pending_cleanups() == 0 }
-        })
-        .await;
+        settled(&session).await;
     })
     .await;
 }
@@ -256,6 +274,73 @@ async fn a_waiter_in_another_session_gets_a_folded_release_first() {
             .unwrap();
         assert!(ours.fencing_token() > their_token);
         ours.release().await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_older_child_of_another_kind_makes_the_next_acquire_list_the_directory() {
+    in_task(async {
+        let plan = FaultPlan::new();
+        let session = faulty_session(&plan).await;
+        let other = session_to(&server().connect_string()).await;
+        let dir = unique_path("fold-older");
+        let queue = ContenderQueue::new(session.clone(), &dir, "test").unwrap();
+        // Not a `lock-` contender, so it does not stop us from holding; but it is older.
+        let other_queue = ContenderQueue::new(other.clone(), &dir, "test").unwrap();
+        let latch = acquire_as(&other_queue, &Exclusive::LATCH).await;
+        let mut hold = acquire(&queue).await;
+        for _ in 0..3 {
+            let listings = plan.calls(Op::GetChildren);
+            hold.release_queued().unwrap();
+            hold = acquire(&queue).await;
+            assert_eq!(
+                plan.calls(Op::GetChildren) - listings,
+                1,
+                "an older child exists: the queue must be listed"
+            );
+        }
+        assert_eq!(children(&other, &dir).await.len(), 2);
+        hold.release().await.unwrap();
+        latch.release().await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_latch_released_and_taken_again_gets_its_czxid_through_a_scratch_node() {
+    in_task(async {
+        let plan = FaultPlan::new();
+        let session = faulty_session(&plan).await;
+        let observer = session_to(&server().connect_string()).await;
+        let dir = unique_path("fold-latch");
+        let queue = ContenderQueue::new(session.clone(), &dir, "test").unwrap();
+        let mut hold = acquire_as(&queue, &Exclusive::LATCH).await;
+        for _ in 0..5 {
+            let previous = hold.fencing_token();
+            let before = calls(&plan);
+            hold.release_queued().unwrap();
+            hold = acquire_as(&queue, &Exclusive::LATCH).await;
+            assert_eq!(
+                calls(&plan)
+                    .iter()
+                    .zip(before)
+                    .map(|(a, b)| a - b)
+                    .collect::<Vec<_>>(),
+                [1, 0, 1],
+                "one transaction with the listing pipelined behind it"
+            );
+            assert!(hold.fencing_token() > previous);
+            assert_eq!(
+                hold.fencing_token().as_i64(),
+                czxid(&observer, hold.path()).await
+            );
+            assert_eq!(
+                children(&observer, &dir).await,
+                vec![hold.name().to_owned()]
+            );
+        }
+        hold.release().await.unwrap();
     })
     .await;
 }

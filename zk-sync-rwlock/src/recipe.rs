@@ -49,6 +49,11 @@ impl Recipe for ReadWrite {
             Some(writer) => Decision::WaitOn(writer),
         }
     }
+
+    /// Curator's readers and writers (`LockInternals`) and ours re-check on any event.
+    fn waiters_recheck_on_any_event(&self) -> bool {
+        true
+    }
 }
 
 #[cfg(test)]

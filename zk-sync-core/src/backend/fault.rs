@@ -266,6 +266,7 @@ impl Backend for FaultyBackend {
     fn create_after_deletes<'a>(
         &'a self,
         deletes: &[String],
+        touchable: Option<&str>,
         path: &'a str,
         data: &'a [u8],
         kind: NodeKind,
@@ -277,7 +278,7 @@ impl Backend for FaultyBackend {
         }
         let Some(reply) = self
             .inner
-            .create_after_deletes(deletes, path, data, kind, acl)
+            .create_after_deletes(deletes, touchable, path, data, kind, acl)
         else {
             self.plan.untake(Op::Create, action);
             return None;

@@ -54,17 +54,22 @@ pub trait Backend: Send + Sync + fmt::Debug + 'static {
     /// syncs it to disk) once. The reply carries the created node with its real `czxid`.
     ///
     /// Releases use it to leave with the next create of their session at no extra cost.
+    /// `touchable`, one of `deletes`, is a node whose data may be overwritten just before it
+    /// is deleted (whoever watches it re-checks on any event): a backend may use it to learn
+    /// the transaction's zxid.
+    ///
     /// `None` when the backend cannot: the caller then sends the deletes and the create one
     /// by one. That is the default.
     fn create_after_deletes<'a>(
         &'a self,
         deletes: &[String],
+        touchable: Option<&str>,
         path: &'a str,
         data: &'a [u8],
         kind: NodeKind,
         acl: &'a [Acl],
     ) -> Option<Reply<'a, Created>> {
-        let _ = (deletes, path, data, kind, acl);
+        let _ = (deletes, touchable, path, data, kind, acl);
         None
     }
 

@@ -4,6 +4,7 @@ use crate::backend::NodeEvent;
 use crate::backend::Stat;
 use crate::error::{Error, ZkErrorCode};
 use crate::session::cleanup::Doomed;
+use crate::session::releases::Released;
 use crate::session::{wait_for_end, wait_for_uncertain, Session, SessionStatus};
 use crate::watch_mux::{Wake, WatchKind};
 use std::fmt;
@@ -94,6 +95,9 @@ pub struct Hold {
     status: watch::Receiver<SessionStatus>,
     path: String,
     stat: Stat,
+    // What a queued release of this hold's node may rely on (see `Released`).
+    held_first: bool,
+    touchable: bool,
     primitive: &'static str,
     acquired_at: Instant,
     released: bool,
@@ -117,6 +121,8 @@ impl Hold {
         epoch: &crate::Epoch,
         path: String,
         stat: Stat,
+        held_first: bool,
+        touchable: bool,
         primitive: &'static str,
     ) -> Hold {
         Hold {
@@ -126,6 +132,8 @@ impl Hold {
             status: epoch.status_receiver(),
             path,
             stat,
+            held_first,
+            touchable,
             primitive,
             acquired_at: Instant::now(),
             released: false,
@@ -298,14 +306,15 @@ impl Hold {
     ///
     /// If that next request is an acquire (this process locking again), the delete travels
     /// inside its create as one transaction: the server writes and syncs one log entry instead
-    /// of two. Any other request sends the delete first. ZooKeeper executes one session's
-    /// requests in order, so anything this process sends through the same session afterwards
-    /// is ordered after the release, and other contenders see the node vanish as soon as the
-    /// server applies it.
+    /// of two, and if this hold was the oldest node of its directory the acquire needs no
+    /// listing either. Any other request sends the delete first. ZooKeeper executes one
+    /// session's requests in order, so anything this process sends through the same session
+    /// afterwards is ordered after the release, and other contenders see the node vanish as
+    /// soon as the server applies it.
     ///
-    /// Code that does not run in a runtime task (a `block_on` future) cannot be told apart
-    /// from its runtime's workers, so there a following acquire folds the release in only
-    /// when it gets there first.
+    /// The fold is an optimization, never a condition: on a single-threaded runtime it always
+    /// happens; with several workers, or from a `block_on` future, the background send
+    /// occasionally goes first and the acquire then costs its usual round trip.
     ///
     /// # Errors
     ///
@@ -320,14 +329,23 @@ impl Hold {
             .filter(|e| e.number() == self.epoch && !e.has_ended())
         {
             Some(epoch) => {
-                self.session
-                    .release_in_background(epoch, std::mem::take(&mut self.path));
+                let released = self.released();
+                self.session.release_in_background(epoch, released);
                 Ok(())
             }
             None => Err(match self.status.borrow().state {
                 crate::SessionState::Closed => Error::Closed,
                 _ => Error::SessionLost,
             }),
+        }
+    }
+
+    /// The node, handed over to be deleted.
+    fn released(&mut self) -> Released {
+        Released {
+            path: std::mem::take(&mut self.path),
+            held_first: self.held_first,
+            touchable: self.touchable,
         }
     }
 
@@ -350,8 +368,8 @@ impl Drop for Hold {
             .current_epoch()
             .filter(|e| e.number() == self.epoch)
         {
-            self.session
-                .release_in_background(epoch, std::mem::take(&mut self.path));
+            let released = self.released();
+            self.session.release_in_background(epoch, released);
         }
     }
 }

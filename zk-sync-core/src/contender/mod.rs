@@ -53,6 +53,16 @@ pub trait Recipe: Send + Sync + std::fmt::Debug {
     /// Decides for the contender at `me` in `queue` (sorted by sequence). A `WaitOn` index
     /// must be lower than `me`, so that no two contenders ever wait on each other.
     fn decide(&self, queue: &[Contender], me: usize) -> Decision;
+
+    /// Whether every waiter of this recipe (ours, and those of the clients sharing its wire
+    /// protocol) re-checks the queue on *any* event of the node it watches, not only on the
+    /// node's deletion. A release may then touch its node in the same transaction that deletes
+    /// it, which lets the reply carry the transaction's zxid (the next node's fencing token)
+    /// without an extra step. `false` unless known: Curator's `LeaderLatch`, for one, only
+    /// reacts to a deletion.
+    fn waiters_recheck_on_any_event(&self) -> bool {
+        false
+    }
 }
 
 /// The lowest contender holds; every other waits on its immediate predecessor.
@@ -62,17 +72,28 @@ pub trait Recipe: Send + Sync + std::fmt::Debug {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Exclusive {
     marker: [&'static str; 1],
+    any_event: bool,
 }
 
 impl Exclusive {
     /// Curator `InterProcessMutex` / `LeaderSelector` / go-zookeeper `Lock` nodes: `lock-`.
-    pub const LOCK: Exclusive = Exclusive { marker: ["lock-"] };
+    /// Their waiters (Curator's, go-zookeeper's, kazoo's and ours) re-check on any event.
+    pub const LOCK: Exclusive = Exclusive {
+        marker: ["lock-"],
+        any_event: true,
+    };
     /// Curator `LeaderLatch` nodes: `latch-`.
-    pub const LATCH: Exclusive = Exclusive { marker: ["latch-"] };
+    pub const LATCH: Exclusive = Exclusive {
+        marker: ["latch-"],
+        any_event: false,
+    };
 
     /// An exclusive recipe with its own marker.
     pub const fn new(marker: &'static str) -> Exclusive {
-        Exclusive { marker: [marker] }
+        Exclusive {
+            marker: [marker],
+            any_event: false,
+        }
     }
 }
 
@@ -86,5 +107,9 @@ impl Recipe for Exclusive {
             0 => Decision::Acquired,
             _ => Decision::WaitOn(me - 1),
         }
+    }
+
+    fn waiters_recheck_on_any_event(&self) -> bool {
+        self.any_event
     }
 }

@@ -7,9 +7,11 @@ use super::{Decision, Recipe};
 use crate::backend::NodeKind;
 use crate::error::{Error, InvalidArgument, Result, ZkErrorCode};
 use crate::metrics::{AcquireRecorder, WaiterGauge};
+use crate::session::releases::sequence_of;
 use crate::session::{Epoch, Session};
 use crate::validate::validate_path;
 use crate::watch_mux::WatchKind;
+use futures::future::OptionFuture;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -137,13 +139,15 @@ impl ContenderQueue {
                 .contend(&epoch, recipe, marker, data, mode, &mut pending)
                 .await
             {
-                Ok(Some(node)) => {
+                Ok(Some((node, held_first))) => {
                     pending.disarm();
                     let hold = Hold::new(
                         self.session.clone(),
                         &epoch,
                         node.path,
                         node.stat,
+                        held_first,
+                        recipe.waiters_recheck_on_any_event(),
                         self.primitive,
                     );
                     break Ok(Some(hold));
@@ -161,7 +165,8 @@ impl ContenderQueue {
         result
     }
 
-    /// One epoch's worth of contending: `Ok(None)` only in `Try` mode.
+    /// One epoch's worth of contending: our node once it holds, and whether it was then the
+    /// oldest child of the directory; `Ok(None)` only in `Try` mode.
     async fn contend(
         &self,
         epoch: &Arc<Epoch>,
@@ -170,7 +175,7 @@ impl ContenderQueue {
         data: &[u8],
         mode: Mode,
         pending: &mut PendingNode<'_>,
-    ) -> Result<Option<OwnNode>> {
+    ) -> Result<Option<(OwnNode, bool)>> {
         // The one-off steps are boxed so that the state kept while waiting stays small: it is
         // what thousands of waiters each hold.
         let (mut node, mut listing) = match Box::pin(pending.recover(epoch)).await? {
@@ -182,6 +187,9 @@ impl ContenderQueue {
                 Some(children) => children,
                 None => Box::pin(self.list(epoch)).await?,
             };
+            // Whether no child at all, of any recipe, was created before ours.
+            let lowest = children.iter().filter_map(|c| sequence_of(c)).min();
+            let first_of_all = lowest.is_some() && lowest == sequence_of(node.name());
             let queue = sort_contenders(children, recipe.markers());
             let Some(me) = queue.iter().position(|c| c.name() == node.name()) else {
                 // Someone deleted our node: queue again at the back.
@@ -191,7 +199,7 @@ impl ContenderQueue {
                 continue;
             };
             let wait_on = match recipe.decide(&queue, me) {
-                Decision::Acquired => return Ok(Some(node)),
+                Decision::Acquired => return Ok(Some((node, first_of_all))),
                 Decision::WaitOn(_) if mode == Mode::Try => return Ok(None),
                 Decision::WaitOn(index) if index < me => &queue[index],
                 Decision::WaitOn(index) => {
@@ -233,7 +241,10 @@ impl ContenderQueue {
     /// failed or the node was recovered after a lost reply.
     ///
     /// Releases queued on the epoch (a process locking again right after unlocking) travel
-    /// inside the create as one transaction: one log write on the server instead of two.
+    /// inside the create as one transaction: one log write on the server instead of two. When
+    /// one of them held first in this directory, the listing is not even asked for: if our new
+    /// node's sequence number follows that one's, nobody was created in between and nobody came
+    /// before it, so the queue is our node alone.
     async fn create(
         &self,
         epoch: &Arc<Epoch>,
@@ -248,26 +259,51 @@ impl ContenderQueue {
             let carried = epoch.carry_releases();
             let backend = epoch.backend();
             pending.creating(epoch);
-            // Both requests leave now, in this order; the server answers them in the same order.
+            // The requests leave now, in this order; the server answers them in the same order.
             let folded = match carried.paths() {
                 [] => None,
-                paths => backend.create_after_deletes(paths, &prefix, data, kind, acl),
+                paths => backend.create_after_deletes(
+                    paths,
+                    carried.touchable(),
+                    &prefix,
+                    data,
+                    kind,
+                    acl,
+                ),
             };
-            let (create, carried) = match folded {
-                Some(create) => (create, Some(carried)),
+            let (create, first_after, carried) = match folded {
+                Some(create) => (
+                    create,
+                    carried.first_held_sequence_in(&self.dir),
+                    Some(carried),
+                ),
                 None => {
                     carried.send_now();
-                    (backend.create(&prefix, data, kind, acl), None)
+                    (backend.create(&prefix, data, kind, acl), None, None)
                 }
             };
-            let list = backend.get_children(&self.dir);
-            let (created, listed) = epoch.call(futures::future::join(create, list)).await?;
+            let list = first_after
+                .is_none()
+                .then(|| backend.get_children(&self.dir));
+            let (created, listed) = epoch
+                .call(futures::future::join(create, OptionFuture::from(list)))
+                .await?;
             match created {
                 Ok(created) => {
                     if let Some(carried) = carried {
                         carried.applied();
                     }
-                    return Ok((pending.created(epoch, &created), listed.ok()));
+                    let listing = match (listed, first_after) {
+                        (Some(listed), _) => listed.ok(),
+                        (None, Some(previous))
+                            if sequence_of(&created.path) == previous.checked_add(1) =>
+                        {
+                            let name = created.path.rsplit('/').next().unwrap_or_default();
+                            Some(vec![name.to_owned()])
+                        }
+                        (None, _) => None,
+                    };
+                    return Ok((pending.created(epoch, &created), listing));
                 }
                 Err(ZkErrorCode::ConnectionLoss) | Err(ZkErrorCode::Timeout) => {
                     // Whether or not the transaction was applied, its deletes are sent again

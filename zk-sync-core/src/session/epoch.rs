@@ -1,7 +1,7 @@
 //! One ZooKeeper session within a [`Session`](crate::Session): the unit every hold belongs to.
 
 use super::cleanup::Cleanup;
-use super::releases::{Carried, ReleaseQueue};
+use super::releases::{Carried, ReleaseQueue, Released};
 use super::state::{SessionState, SessionStatus};
 use crate::backend::{Acl, Backend, NodeKind, Stat};
 use crate::error::{Error, ZkErrorCode};
@@ -72,9 +72,9 @@ impl Epoch {
 
     /// Queues the delete of a released node: it leaves with this epoch's next request (inside
     /// it, if that is a create), or once the calling task yields.
-    pub(crate) fn queue_release(&self, path: String) {
+    pub(crate) fn queue_release(&self, released: Released) {
         if !self.has_ended() {
-            self.releases.push(path);
+            self.releases.push(released);
         }
     }
 

@@ -3,7 +3,7 @@
 mod builder;
 pub(crate) mod cleanup;
 mod epoch;
-mod releases;
+pub(crate) mod releases;
 mod state;
 mod supervisor;
 
@@ -13,6 +13,7 @@ pub(crate) use self::epoch::{wait_for_end, wait_for_uncertain};
 pub use self::state::{SessionState, SessionStatus};
 
 use self::cleanup::{Cleanup, Doomed};
+use self::releases::Released;
 use crate::backend::{Acl, ConnectConfig, Connector};
 use crate::error::{Error, Result};
 use crate::watch_mux::{NodeWatch, WatchKind, WatchMux};
@@ -215,15 +216,15 @@ impl Session {
     /// connection loss until it succeeds, the node is gone, or `epoch` ends (an ephemeral node
     /// dies with its session anyway). Recipes use it for nodes nobody waits for any more.
     pub fn delete_node_in_background(&self, epoch: Arc<Epoch>, path: String) {
-        self.release_in_background(epoch, path);
+        self.release_in_background(epoch, Released::plain(path));
     }
 
     pub(crate) fn delete_in_background(&self, epoch: Arc<Epoch>, doomed: Doomed) {
         self.inner.shared.cleanup.delete(epoch, doomed);
     }
 
-    pub(crate) fn release_in_background(&self, epoch: Arc<Epoch>, path: String) {
-        epoch.queue_release(path);
+    pub(crate) fn release_in_background(&self, epoch: Arc<Epoch>, released: Released) {
+        epoch.queue_release(released);
     }
 
     /// The current `zookeeper-client` session credentials (for tests that expire the session

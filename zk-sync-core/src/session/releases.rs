@@ -14,6 +14,29 @@ use std::sync::{Arc, Mutex, Weak};
 
 const YIELDS: usize = 2;
 
+/// A released node, waiting for its delete to be sent.
+#[derive(Debug, Clone)]
+pub(crate) struct Released {
+    pub(crate) path: String,
+    /// When it was acquired, no child of its directory (of any recipe) had a lower sequence
+    /// number.
+    pub(crate) held_first: bool,
+    /// Its data may be overwritten in the transaction that deletes it: everyone watching it
+    /// re-checks on any event.
+    pub(crate) touchable: bool,
+}
+
+impl Released {
+    /// A node with nothing known about it.
+    pub(crate) fn plain(path: String) -> Released {
+        Released {
+            path,
+            held_first: false,
+            touchable: false,
+        }
+    }
+}
+
 /// The releases queued on one epoch.
 #[derive(Debug)]
 pub(crate) struct ReleaseQueue {
@@ -29,7 +52,7 @@ pub(crate) struct ReleaseQueue {
 struct Batch {
     // Counts emptyings, so that a batch's flush task leaves later batches to their own.
     generation: u64,
-    paths: Vec<String>,
+    released: Vec<Released>,
 }
 
 impl ReleaseQueue {
@@ -46,14 +69,15 @@ impl ReleaseQueue {
         self.queued.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Queues the delete of `path`, and makes sure it is sent once the calling task yields.
-    pub(crate) fn push(&self, path: String) {
+    /// Queues the delete of a released node, and makes sure it is sent once the calling task
+    /// yields.
+    pub(crate) fn push(&self, released: Released) {
         self.cleanup.started(1);
         let new_batch = {
             let mut batch = self.lock();
-            batch.paths.push(path);
+            batch.released.push(released);
             self.any.store(true, Ordering::Release);
-            (batch.paths.len() == 1).then_some(batch.generation)
+            (batch.released.len() == 1).then_some(batch.generation)
         };
         if let Some(generation) = new_batch {
             let epoch = self.epoch.clone();
@@ -72,7 +96,7 @@ impl ReleaseQueue {
 
     /// Empties the queue: all of it, or only batch `generation` if that is still the one
     /// queued.
-    fn take(&self, generation: Option<u64>) -> Vec<String> {
+    fn take(&self, generation: Option<u64>) -> Vec<Released> {
         if !self.any.load(Ordering::Acquire) {
             return Vec::new();
         }
@@ -82,21 +106,21 @@ impl ReleaseQueue {
         }
         self.any.store(false, Ordering::Release);
         batch.generation += 1;
-        std::mem::take(&mut batch.paths)
+        std::mem::take(&mut batch.released)
     }
 
     /// Sends the queued deletes now (all, or only batch `generation`), each followed up in
     /// the background.
     pub(crate) fn send(&self, generation: Option<u64>) {
-        let paths = self.take(generation);
-        if paths.is_empty() {
+        let released = self.take(generation);
+        if released.is_empty() {
             return;
         }
         let Some(owner) = self.epoch.upgrade() else {
-            self.cleanup.finished(paths.len());
+            self.cleanup.finished(released.len());
             return;
         };
-        for path in paths {
+        for Released { path, .. } in released {
             let reply = owner.backend_unflushed().delete(&path, None);
             self.cleanup.follow_up(owner.clone(), path, reply);
         }
@@ -104,10 +128,12 @@ impl ReleaseQueue {
 
     /// Takes the queued deletes to send inside a create.
     pub(crate) fn carry(&self) -> Carried {
+        let released = self.take(None);
         Carried {
             epoch: self.epoch.clone(),
             cleanup: self.cleanup.clone(),
-            paths: self.take(None),
+            paths: released.iter().map(|r| r.path.clone()).collect(),
+            released,
         }
     }
 }
@@ -115,7 +141,7 @@ impl ReleaseQueue {
 impl Drop for ReleaseQueue {
     fn drop(&mut self) {
         // The epoch is gone, and its ephemeral nodes with its session.
-        let left = self.lock().paths.len();
+        let left = self.lock().released.len();
         self.cleanup.finished(left);
     }
 }
@@ -128,6 +154,7 @@ pub(crate) struct Carried {
     epoch: Weak<Epoch>,
     cleanup: Cleanup,
     paths: Vec<String>,
+    released: Vec<Released>,
 }
 
 impl Carried {
@@ -136,8 +163,33 @@ impl Carried {
         &self.paths
     }
 
+    /// A node among them that may be touched before it is deleted.
+    pub(crate) fn touchable(&self) -> Option<&str> {
+        self.released
+            .iter()
+            .find(|r| r.touchable)
+            .map(|r| r.path.as_str())
+    }
+
+    /// The highest sequence number among those of them in `dir` that were the oldest child
+    /// there when they were acquired. A node created in `dir` with the next number has nobody
+    /// before it: sequence numbers only grow, so nothing was created in between, and nothing
+    /// older than that one was left.
+    ///
+    /// Only touchable nodes count: a transaction without one creates a scratch node, which
+    /// takes a number too, so the next create after it never gets the next number.
+    pub(crate) fn first_held_sequence_in(&self, dir: &str) -> Option<i32> {
+        self.released
+            .iter()
+            .filter(|r| r.held_first && r.touchable)
+            .filter(|r| r.path.rsplit_once('/').map(|(parent, _)| parent) == Some(dir))
+            .filter_map(|r| sequence_of(&r.path))
+            .max()
+    }
+
     /// The transaction carrying them was applied.
     pub(crate) fn applied(mut self) {
+        self.released.clear();
         self.cleanup.finished(std::mem::take(&mut self.paths).len());
     }
 
@@ -154,6 +206,13 @@ impl Carried {
             None => self.cleanup.finished(paths.len()),
         }
     }
+}
+
+/// The sequence number ZooKeeper appended to a sequential node's path (its last ten
+/// characters, `%010d`).
+pub(crate) fn sequence_of(path: &str) -> Option<i32> {
+    let start = path.len().checked_sub(10)?;
+    path.get(start..)?.parse().ok()
 }
 
 impl Drop for Carried {

@@ -138,12 +138,13 @@ impl Backend for ZookeeperClientBackend {
     fn create_after_deletes<'a>(
         &'a self,
         deletes: &[String],
+        touchable: Option<&str>,
         path: &'a str,
         data: &'a [u8],
         kind: NodeKind,
         acl: &'a [Acl],
     ) -> Option<Reply<'a, Created>> {
-        transaction::create_after_deletes(self, deletes, path, data, kind, acl)
+        transaction::create_after_deletes(self, deletes, touchable, path, data, kind, acl)
     }
 
     fn delete(&self, path: &str, version: Option<i32>) -> Reply<'static, ()> {

@@ -3,10 +3,11 @@
 //!
 //! ZooKeeper before 3.9 answers a create inside a `multi` without the node's stat
 //! (ZOOKEEPER-4026), and a hold needs the `czxid` for its fencing token. Every operation of a
-//! `multi` shares the transaction's zxid, so the transaction also creates, touches and removes a
-//! scratch node: the touch's stat carries that zxid, which is the new node's `czxid`. The
-//! scratch node exists only inside the transaction; no reader or watcher can ever see it. Once a
-//! server has answered with a real stat, the scratch steps are left out.
+//! `multi` shares the transaction's zxid, so the transaction also sets the data of a node it
+//! deletes anyway (when the caller says whoever watches that node re-checks on any event), or
+//! else creates, touches and removes a scratch node that no reader or watcher can ever see.
+//! The touch's stat carries the zxid, which is the new node's `czxid`. Once a server has
+//! answered with a real stat, the touch is left out.
 
 use super::{acls_of, code_of, count, mode_of, stat_of, ZookeeperClientBackend};
 use crate::backend::{Acl, Created, NodeKind, Reply, Stat};
@@ -19,16 +20,16 @@ use zookeeper_client as zk;
 #[derive(Debug)]
 pub(super) struct MultiSupport(AtomicU8);
 
+const UNKNOWN: u8 = 0;
+const RETURNS_CREATE_STAT: u8 = 1;
+const NEEDS_TOUCH: u8 = 2;
+const UNUSABLE: u8 = 3;
+
 impl Default for MultiSupport {
     fn default() -> Self {
         MultiSupport(AtomicU8::new(UNKNOWN))
     }
 }
-
-const UNKNOWN: u8 = 0;
-const RETURNS_CREATE_STAT: u8 = 1;
-const NEEDS_PROBE: u8 = 2;
-const UNUSABLE: u8 = 3;
 
 impl MultiSupport {
     fn get(&self) -> u8 {
@@ -40,9 +41,20 @@ impl MultiSupport {
     }
 }
 
+/// How the transaction learns its zxid.
+enum Touch {
+    /// The server returns the create's stat.
+    None,
+    /// A set-data of a node the transaction deletes, at this index.
+    Deleted(usize),
+    /// A scratch node created, set and deleted; its set-data is at this index.
+    Scratch(usize),
+}
+
 pub(super) fn create_after_deletes<'a>(
     backend: &'a ZookeeperClientBackend,
     deletes: &[String],
+    touchable: Option<&str>,
     path: &'a str,
     data: &'a [u8],
     kind: NodeKind,
@@ -54,21 +66,32 @@ pub(super) fn create_after_deletes<'a>(
     }
     let acls = acls_of(acl);
     let mut writer = backend.client.new_multi_writer();
+    let mut ops = 0;
+    let mut touch = Touch::None;
     for doomed in deletes {
+        if support != RETURNS_CREATE_STAT
+            && matches!(touch, Touch::None)
+            && Some(doomed.as_str()) == touchable
+        {
+            writer.add_set_data(doomed, &[], None).ok()?;
+            touch = Touch::Deleted(ops);
+            ops += 1;
+        }
         writer.add_delete(doomed, None).ok()?;
+        ops += 1;
     }
     writer
         .add_create(path, data, &mode_of(kind).with_acls(zk::Acls::new(&acls)))
         .ok()?;
-    let created_at = deletes.len();
-    let probe = support != RETURNS_CREATE_STAT;
-    if probe {
+    let created_at = ops;
+    if support != RETURNS_CREATE_STAT && matches!(touch, Touch::None) {
         // Unique to this create: `path` is an acquisition's own protected prefix.
         let scratch = format!("{path}zxid");
         let scratch_mode = zk::CreateMode::Ephemeral.with_acls(zk::Acls::new(&acls));
         writer.add_create(&scratch, &[], &scratch_mode).ok()?;
         writer.add_set_data(&scratch, &[], None).ok()?;
         writer.add_delete(&scratch, None).ok()?;
+        touch = Touch::Scratch(created_at + 2);
     }
     count("multi");
     let reply = writer.commit();
@@ -77,7 +100,10 @@ pub(super) fn create_after_deletes<'a>(
             let mut results = match reply.await {
                 Ok(results) => results,
                 Err(zk::MultiWriteError::OperationFailed { index, source }) => {
-                    if index > created_at && source != zk::Error::NodeExists {
+                    if matches!(touch, Touch::Scratch(_))
+                        && index > created_at
+                        && source != zk::Error::NodeExists
+                    {
                         // The scratch steps are refused (an ACL, say): stop folding for
                         // this session rather than fail every time.
                         backend.multi.set(UNUSABLE);
@@ -86,9 +112,12 @@ pub(super) fn create_after_deletes<'a>(
                 }
                 Err(zk::MultiWriteError::RequestFailed { source }) => return Err(code_of(source)),
             };
-            let touched = match results.get(created_at + 2) {
-                Some(zk::MultiWriteResult::SetData { stat }) if probe => Some(*stat),
-                _ => None,
+            let touched = match touch {
+                Touch::Deleted(at) | Touch::Scratch(at) => match results.get(at) {
+                    Some(zk::MultiWriteResult::SetData { stat }) => Some(*stat),
+                    _ => None,
+                },
+                Touch::None => None,
             };
             let (created, stat) = match results.drain(created_at..).next() {
                 Some(zk::MultiWriteResult::Create { path, stat }) => (path, stat),
@@ -102,12 +131,12 @@ pub(super) fn create_after_deletes<'a>(
                 backend.multi.set(RETURNS_CREATE_STAT);
                 stat_of(&stat)
             } else if let Some(touched) = touched {
-                backend.multi.set(NEEDS_PROBE);
+                backend.multi.set(NEEDS_TOUCH);
                 created_stat(&touched, kind, backend.client.session_id().0)
             } else {
                 // A server that used to return the stat no longer does (a mixed ensemble):
-                // read it, and probe from now on.
-                backend.multi.set(NEEDS_PROBE);
+                // read it, and touch from now on.
+                backend.multi.set(NEEDS_TOUCH);
                 let (_, stat) = backend.client.get_data(&created).await.map_err(code_of)?;
                 stat_of(&stat)
             };
