@@ -7,6 +7,7 @@ use common::{children, session_to, unique_path};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::Duration;
+use zk_sync_core::backend::fault::{FaultPlan, FaultyConnector, Op};
 use zk_sync_mutex::{DistMutex, TryLockError};
 use zk_sync_testkit::{curator_program, ZkServer};
 
@@ -146,4 +147,76 @@ async fn each_side_sees_the_others_hold() {
         .unwrap();
     assert_eq!(lines.next().unwrap().unwrap(), "RELEASED");
     holder.wait().unwrap();
+}
+
+/// A Curator waiter watches our node; we unlock and lock again at once, so our release travels
+/// inside our next create and touches the node as it deletes it. Curator must wake, take the
+/// lock before us, and hand it back.
+// One thread: the release is then certain to travel inside the next create.
+#[tokio::test(flavor = "current_thread")]
+async fn a_curator_waiter_wakes_when_our_release_travels_inside_our_next_create() {
+    let server = ZkServer::shared();
+    let connect = server.connect_string();
+    let path = unique_path("curator-folded");
+    let plan = FaultPlan::new();
+    let session = zk_sync_core::Session::builder(&connect)
+        .session_timeout(Duration::from_secs(10))
+        .connector(FaultyConnector::new(plan.clone()))
+        .connect()
+        .await
+        .unwrap();
+    let mutex = DistMutex::new(session.clone(), &path).unwrap();
+    let guard = mutex.lock().await.unwrap();
+
+    let mut waiter = curator(&["hold", &connect, &path])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(waiter.stdout.take().unwrap()).lines();
+    common::eventually(Duration::from_secs(30), "Curator queued behind us", || {
+        let (session, path) = (session.clone(), path.clone());
+        async move { children(&session, &path).await.len() == 2 }
+    })
+    .await;
+
+    let (creates, deletes) = (plan.calls(Op::Create), plan.calls(Op::Delete));
+    guard.unlock().await.unwrap();
+    let again = mutex.lock();
+    tokio::pin!(again);
+    // Our next create is sent on the first poll, with the release inside it.
+    assert!(
+        futures::poll!(&mut again).is_pending(),
+        "Curator is ahead of us now"
+    );
+    assert_eq!(plan.calls(Op::Create) - creates, 1);
+    assert_eq!(
+        plan.calls(Op::Delete) - deletes,
+        0,
+        "the release went inside the create"
+    );
+
+    let locked = tokio::task::spawn_blocking(move || {
+        let line = lines.next().unwrap().unwrap();
+        (line, lines)
+    });
+    let (line, mut lines) = tokio::select! {
+        locked = locked => locked.unwrap(),
+        _ = &mut again => panic!("we acquired before the Curator waiter"),
+        _ = tokio::time::sleep(Duration::from_secs(10)) => panic!("Curator never woke"),
+    };
+    assert!(line.starts_with("LOCKED"), "{line}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        futures::poll!(&mut again).is_pending(),
+        "we wait while Curator holds"
+    );
+    writeln!(waiter.stdin.take().unwrap()).unwrap();
+    let guard = tokio::time::timeout(Duration::from_secs(10), again)
+        .await
+        .expect("ours after Curator's release")
+        .unwrap();
+    assert_eq!(lines.next().unwrap().unwrap(), "RELEASED");
+    waiter.wait().unwrap();
+    guard.unlock().await.unwrap();
 }
