@@ -104,10 +104,10 @@ fn mutex_uncontended(
         Contestant::task(
             "raw create‖getChildren + delete (zookeeper-client, awaited)",
             rt,
-            rt.block_on(raw_floor(&connect)),
+            rt.block_on(classic_recipe(&connect)),
         ),
         Contestant::task(
-            "floor: `multi(delete, create)`‖getChildren (zookeeper-client, no czxid)",
+            "floor, one write per cycle: `multi(delete, create)` alone (zookeeper-client)",
             rt,
             rt.block_on(one_transaction_floor(&connect)),
         ),
@@ -244,7 +244,7 @@ fn ensemble_uncontended(rt: &tokio::runtime::Runtime, rounds: usize, per_round: 
     println!("## Uncontended acquire + release on a 3-server ensemble (clients on one follower)\n");
     let contestants = vec![
         Contestant::task(
-            "floor: `multi(delete, create)`‖getChildren (zookeeper-client, no czxid)",
+            "floor, one write per cycle: `multi(delete, create)` alone (zookeeper-client)",
             rt,
             rt.block_on(one_transaction_floor(&connect)),
         ),
@@ -288,9 +288,9 @@ fn print_outcomes(outcomes: &[uncontended::Outcome]) {
     }
 }
 
-/// The floor of the classic recipe: create (ephemeral sequential) pipelined with getChildren,
+/// The classic recipe with every reply awaited: create (ephemeral sequential) pipelined with getChildren,
 /// then delete, each reply awaited.
-async fn raw_floor(connect_string: &str) -> impl Fn() -> BoxFuture<'static, ()> + Clone {
+async fn classic_recipe(connect_string: &str) -> impl Fn() -> BoxFuture<'static, ()> + Clone {
     let session = connect(connect_string).await;
     let epoch = session.live_epoch().await.unwrap();
     let acl = session.default_acl();
@@ -320,7 +320,7 @@ async fn raw_floor(connect_string: &str) -> impl Fn() -> BoxFuture<'static, ()> 
 }
 
 /// The floor of one write per cycle: the previous cycle's node deleted and the next one created
-/// in one transaction, with the listing pipelined behind it; no czxid is read.
+/// in one transaction, and nothing else (no listing, no czxid).
 async fn one_transaction_floor(
     connect_string: &str,
 ) -> impl Fn() -> BoxFuture<'static, ()> + Clone {
@@ -341,9 +341,9 @@ async fn one_transaction_floor(
             }
             let prefix = format!("{dir}/_c_00000000-0000-0000-0000-000000000000-lock-");
             writer.add_create(&prefix, b"", &mode).unwrap();
-            let (created, listed) = tokio::join!(writer.commit(), client.list_children(dir));
-            listed.unwrap();
-            if let Some(zk::MultiWriteResult::Create { path, .. }) = created.unwrap().pop() {
+            if let Some(zk::MultiWriteResult::Create { path, .. }) =
+                writer.commit().await.unwrap().pop()
+            {
                 *previous.lock().unwrap() = Some(path);
             }
         }
