@@ -166,7 +166,7 @@ impl ContenderQueue {
     }
 
     /// One epoch's worth of contending: our node once it holds, and whether it was then the
-    /// oldest child of the directory; `Ok(None)` only in `Try` mode.
+    /// first contender and the oldest child of the directory; `Ok(None)` only in `Try` mode.
     async fn contend(
         &self,
         epoch: &Arc<Epoch>,
@@ -187,7 +187,8 @@ impl ContenderQueue {
                 Some(children) => children,
                 None => Box::pin(self.list(epoch)).await?,
             };
-            // Whether no child at all, of any recipe, was created before ours.
+            // Whether no child at all, of any recipe, was created before ours (with `me == 0`:
+            // and no contender sorts before ours).
             let lowest = children.iter().filter_map(|c| sequence_of(c)).min();
             let first_of_all = lowest.is_some() && lowest == sequence_of(node.name());
             let queue = sort_contenders(children, recipe.markers());
@@ -199,7 +200,7 @@ impl ContenderQueue {
                 continue;
             };
             let wait_on = match recipe.decide(&queue, me) {
-                Decision::Acquired => return Ok(Some((node, first_of_all))),
+                Decision::Acquired => return Ok(Some((node, me == 0 && first_of_all))),
                 Decision::WaitOn(_) if mode == Mode::Try => return Ok(None),
                 Decision::WaitOn(index) if index < me => &queue[index],
                 Decision::WaitOn(index) => {
