@@ -511,3 +511,44 @@ fn futures_and_guards_are_send(
     send(&owned_read.unlock());
     send(&owned_write.unlock());
 }
+
+/// Switching from reading to writing right away folds the read release into the write's
+/// create. A reader of another session that came first still holds, so the writer must wait
+/// for it; alone, the writer holds at once.
+// One thread: the release is then certain to travel inside the next create.
+#[tokio::test(flavor = "current_thread")]
+async fn reading_then_writing_at_once_waits_for_an_older_reader() {
+    let path = unique_path("read-then-write");
+    let observer = shared_session().await;
+    let other = DistRwLock::new(shared_session().await, &path).unwrap();
+    let lock = DistRwLock::new(shared_session().await, &path).unwrap();
+
+    // Alone: read, then write at once, then read again.
+    let read = lock.read().await.unwrap();
+    read.unlock().await.unwrap();
+    let write = tokio::time::timeout(TIMEOUT, lock.write())
+        .await
+        .expect("nobody else: the write holds at once")
+        .unwrap();
+    write.unlock().await.unwrap();
+
+    // Another session reads first; our read shares with it, our write must wait for it.
+    let theirs = other.read().await.unwrap();
+    let ours = lock.read().await.unwrap();
+    ours.unlock().await.unwrap();
+    let write = lock.write();
+    tokio::pin!(write);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), &mut write)
+            .await
+            .is_err(),
+        "the older reader still holds"
+    );
+    theirs.unlock().await.unwrap();
+    let write = tokio::time::timeout(TIMEOUT, write)
+        .await
+        .expect("the writer holds once the older reader left")
+        .unwrap();
+    assert_eq!(children(&observer, &path).await.len(), 1);
+    write.unlock().await.unwrap();
+}
