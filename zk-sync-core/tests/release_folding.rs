@@ -244,38 +244,45 @@ async fn cancelling_a_folded_create_loses_neither_the_release_nor_a_node() {
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(flavor = "current_thread")]
 async fn a_waiter_in_another_session_gets_a_folded_release_first() {
-    in_task(async {
-        let session = session_to(&server().connect_string()).await;
-        let other = session_to(&server().connect_string()).await;
-        let dir = unique_path("fold-fifo");
-        let queue = ContenderQueue::new(session.clone(), &dir, "test").unwrap();
-        let other_queue = ContenderQueue::new(other.clone(), &dir, "test").unwrap();
-        let hold = acquire(&queue).await;
-        let waiter = tokio::spawn(async move { acquire(&other_queue).await });
-        zk_sync_core::test_util::wait_for_children(&session, &dir, 2).await;
-        hold.release_queued().unwrap();
-        let again = tokio::spawn({
-            let queue = queue.clone();
-            async move { acquire(&queue).await }
-        });
-        let theirs = tokio::time::timeout(Duration::from_secs(5), waiter)
-            .await
-            .expect("the waiter is woken by the folded release")
-            .unwrap();
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        assert!(!again.is_finished(), "we queued behind the waiter");
-        let their_token = theirs.fencing_token();
-        theirs.release().await.unwrap();
-        let ours = tokio::time::timeout(Duration::from_secs(5), again)
-            .await
-            .expect("our turn after theirs")
-            .unwrap();
-        assert!(ours.fencing_token() > their_token);
-        ours.release().await.unwrap();
-    })
-    .await;
+    let plan = FaultPlan::new();
+    let session = faulty_session(&plan).await;
+    let other = session_to(&server().connect_string()).await;
+    let dir = unique_path("fold-fifo");
+    let queue = ContenderQueue::new(session.clone(), &dir, "test").unwrap();
+    let other_queue = ContenderQueue::new(other.clone(), &dir, "test").unwrap();
+    let hold = acquire(&queue).await;
+    let waiter = tokio::spawn(async move { acquire(&other_queue).await });
+    zk_sync_core::test_util::wait_for_children(&session, &dir, 2).await;
+    let deletes = plan.calls(Op::Delete);
+    hold.release_queued().unwrap();
+    let again = acquire(&queue);
+    tokio::pin!(again);
+    // The first poll sends our create, with the release inside it.
+    assert!(futures::poll!(&mut again).is_pending());
+    assert_eq!(
+        plan.calls(Op::Delete) - deletes,
+        0,
+        "the release was folded"
+    );
+    let theirs = tokio::select! {
+        theirs = waiter => theirs.unwrap(),
+        _ = &mut again => panic!("we acquired before the waiter that came first"),
+        _ = tokio::time::sleep(Duration::from_secs(5)) => panic!("the waiter was not woken"),
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(
+        futures::poll!(&mut again).is_pending(),
+        "we queued behind the waiter"
+    );
+    let their_token = theirs.fencing_token();
+    theirs.release().await.unwrap();
+    let ours = tokio::time::timeout(Duration::from_secs(5), again)
+        .await
+        .expect("our turn after theirs");
+    assert!(ours.fencing_token() > their_token);
+    ours.release().await.unwrap();
 }
 
 #[tokio::test(flavor = "current_thread")]
