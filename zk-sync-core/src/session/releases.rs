@@ -3,9 +3,10 @@
 //! A released hold's `delete` is not sent at once: it waits until the session sends anything
 //! else, or until the releasing task yields, whichever comes first. When the next request is
 //! a create (a process locking again, or another task queueing), the deletes travel inside it
-//! as one transaction, which the server writes and syncs to disk once instead of twice. Any
-//! other request sends them first, so a session's requests still reach the server in the order
-//! they were made.
+//! as one transaction, which the server writes and syncs to disk once instead of twice; and
+//! what is known about the released nodes can spare that acquire its listing
+//! ([`Carried::first_held_sequence_in`]). Any other request sends them first, so a session's
+//! requests still reach the server in the order they were made.
 
 use super::cleanup::{Cleanup, Doomed};
 use super::epoch::Epoch;
@@ -18,8 +19,8 @@ const YIELDS: usize = 2;
 #[derive(Debug, Clone)]
 pub(crate) struct Released {
     pub(crate) path: String,
-    /// When it was acquired, no child of its directory (of any recipe) had a lower sequence
-    /// number.
+    /// When it was acquired, it was the first contender of its queue, and no child of its
+    /// directory (of any recipe) had a lower sequence number.
     pub(crate) held_first: bool,
     /// Its data may be overwritten in the transaction that deletes it: everyone watching it
     /// re-checks on any event.
