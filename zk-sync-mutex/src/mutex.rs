@@ -75,7 +75,9 @@ impl DistMutex {
 
     /// Waits until this contender holds the lock.
     ///
-    /// Uncontended, this costs one pipelined round trip to ZooKeeper. A waiter survives
+    /// Uncontended, this costs one pipelined round trip to ZooKeeper; right after this process
+    /// unlocked, the create also carries that release, and is then the only request of the
+    /// cycle (see [`DistMutexGuard::unlock`]). A waiter survives
     /// disconnections, server restarts and even the loss of its session: it re-queues in the
     /// new session and keeps waiting.
     ///

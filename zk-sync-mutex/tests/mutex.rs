@@ -88,7 +88,7 @@ async fn try_lock_would_block_is_distinct_from_errors() {
         .unwrap_err()
         .is_would_block());
     guard.unlock().await.unwrap();
-    // `unlock` does not wait for the server: another session sees the release one round trip later.
+    // `unlock` does not wait for the server: another session sees the release a moment later.
     common::eventually(Duration::from_secs(1), "release applied", || async {
         children(&session, &path).await.is_empty()
     })

@@ -69,7 +69,9 @@ impl ContenderQueue {
     }
 
     /// Queues a node with marker `recipe.markers()[marker]` and waits until `recipe` says it
-    /// holds. An uncontended acquire costs one pipelined round trip (create + list).
+    /// holds. An uncontended acquire costs one pipelined round trip (create + list); right
+    /// after this session released the directory's oldest node, one request (the create,
+    /// carrying that release; see [`Hold::release_queued`]).
     ///
     /// A session lost while waiting (before the hold) is survived: the wait resumes in the
     /// next session with a new node.
