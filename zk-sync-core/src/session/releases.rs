@@ -231,3 +231,25 @@ impl Drop for Carried {
         self.cleanup.finished(count);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::sequence_of;
+
+    #[test]
+    fn sequence_numbers_are_read_from_the_last_ten_characters() {
+        let cases = [
+            ("/locks/a/_c_x-lock-0000000042", Some(42)),
+            ("/locks/a/_c_x-__WRIT__0000000000", Some(0)),
+            ("/locks/a/_c_x-lock-2147483647", Some(i32::MAX)),
+            // Past the wrap ZooKeeper prints negative numbers, also in ten characters.
+            ("/locks/a/_c_x-lock--000000001", Some(-1)),
+            ("/locks/a/_c_x-lock-00000001", None),
+            ("/locks/a/readme", None),
+            ("short", None),
+        ];
+        for (path, expected) in cases {
+            assert_eq!(sequence_of(path), expected, "{path}");
+        }
+    }
+}
