@@ -62,7 +62,7 @@ pub trait Backend: Send + Sync + fmt::Debug + 'static {
     /// by one. That is the default.
     fn create_after_deletes<'a>(
         &'a self,
-        deletes: &[String],
+        deletes: &[&str],
         touchable: Option<&str>,
         path: &'a str,
         data: &'a [u8],

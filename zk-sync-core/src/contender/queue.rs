@@ -190,9 +190,13 @@ impl ContenderQueue {
                 None => Box::pin(self.list(epoch)).await?,
             };
             // Whether no child at all, of any recipe, was created before ours (with `me == 0`:
-            // and no contender sorts before ours).
-            let lowest = children.iter().filter_map(|c| sequence_of(c)).min();
-            let first_of_all = lowest.is_some() && lowest == sequence_of(node.name());
+            // and no contender sorts before ours). A waiter far back stops at the first older
+            // child it meets.
+            let first_of_all = sequence_of(node.name()).is_some_and(|mine| {
+                children
+                    .iter()
+                    .all(|child| sequence_of(child).map_or(true, |seq| seq >= mine))
+            });
             let queue = sort_contenders(children, recipe.markers());
             let Some(me) = queue.iter().position(|c| c.name() == node.name()) else {
                 // Someone deleted our node: queue again at the back.
@@ -263,16 +267,11 @@ impl ContenderQueue {
             let backend = epoch.backend();
             pending.creating(epoch);
             // The requests leave now, in this order; the server answers them in the same order.
-            let folded = match carried.paths() {
-                [] => None,
-                paths => backend.create_after_deletes(
-                    paths,
-                    carried.touchable(),
-                    &prefix,
-                    data,
-                    kind,
-                    acl,
-                ),
+            let paths = carried.paths();
+            let folded = if paths.is_empty() {
+                None
+            } else {
+                backend.create_after_deletes(&paths, carried.touchable(), &prefix, data, kind, acl)
             };
             let (create, first_after, carried) = match folded {
                 Some(create) => (
@@ -291,11 +290,19 @@ impl ContenderQueue {
             let (created, listed) = epoch
                 .call(futures::future::join(create, OptionFuture::from(list)))
                 .await?;
+            let folded = carried.is_some();
+            if let Some(carried) = carried {
+                match &created {
+                    Ok(_) => carried.applied(),
+                    // The session is gone, and its nodes with it.
+                    Err(ZkErrorCode::SessionExpired | ZkErrorCode::Closed) => drop(carried),
+                    // Whether or not the transaction was applied, its deletes are sent again
+                    // on their own (deleting a node that is gone already is a no-op).
+                    Err(_) => carried.send_now(),
+                }
+            }
             match created {
                 Ok(created) => {
-                    if let Some(carried) = carried {
-                        carried.applied();
-                    }
                     let listing = match (listed, first_after) {
                         (Some(listed), _) => listed.ok(),
                         (None, Some(previous))
@@ -309,11 +316,6 @@ impl ContenderQueue {
                     return Ok((pending.created(epoch, &created), listing));
                 }
                 Err(ZkErrorCode::ConnectionLoss) | Err(ZkErrorCode::Timeout) => {
-                    // Whether or not the transaction was applied, its deletes are sent again
-                    // (deleting a node that is gone already is a no-op).
-                    if let Some(carried) = carried {
-                        carried.send_now();
-                    }
                     if let Some(node) = pending.recover(epoch).await? {
                         return Ok((node, None));
                     }
@@ -321,14 +323,11 @@ impl ContenderQueue {
                 Err(ZkErrorCode::SessionExpired) | Err(ZkErrorCode::Closed) => {
                     return Err(epoch.ended().await)
                 }
-                Err(_) if carried.is_some() => {
+                Err(_) if folded => {
                     // Nothing of the transaction was applied, and the failure may be one of
-                    // the deletes (a node someone else removed): they go on their own, and
-                    // the create is tried again alone.
+                    // the deletes (a node someone else removed): they went on their own
+                    // above, and the create is tried again alone.
                     pending.forget();
-                    if let Some(carried) = carried {
-                        carried.send_now();
-                    }
                 }
                 Err(ZkErrorCode::NoNode) => {
                     pending.forget();

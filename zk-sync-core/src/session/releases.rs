@@ -113,29 +113,32 @@ impl ReleaseQueue {
     /// Sends the queued deletes now (all, or only batch `generation`), each followed up in
     /// the background.
     pub(crate) fn send(&self, generation: Option<u64>) {
-        let released = self.take(generation);
-        if released.is_empty() {
-            return;
-        }
-        let Some(owner) = self.epoch.upgrade() else {
-            self.cleanup.finished(released.len());
-            return;
-        };
-        for Released { path, .. } in released {
-            let reply = owner.backend_unflushed().delete(&path, None);
-            self.cleanup.follow_up(owner.clone(), path, reply);
-        }
+        send_alone(&self.epoch, &self.cleanup, self.take(generation));
     }
 
     /// Takes the queued deletes to send inside a create.
     pub(crate) fn carry(&self) -> Carried {
-        let released = self.take(None);
         Carried {
             epoch: self.epoch.clone(),
             cleanup: self.cleanup.clone(),
-            paths: released.iter().map(|r| r.path.clone()).collect(),
-            released,
+            released: self.take(None),
         }
+    }
+}
+
+/// Sends the deletes of `released` now, one by one, each followed up in the background; they
+/// count as queued until done.
+fn send_alone(epoch: &Weak<Epoch>, cleanup: &Cleanup, released: Vec<Released>) {
+    if released.is_empty() {
+        return;
+    }
+    let Some(epoch) = epoch.upgrade() else {
+        cleanup.finished(released.len());
+        return;
+    };
+    for Released { path, .. } in released {
+        let reply = epoch.backend_unflushed().delete(&path, None);
+        cleanup.follow_up(epoch.clone(), path, reply);
     }
 }
 
@@ -154,14 +157,13 @@ impl Drop for ReleaseQueue {
 pub(crate) struct Carried {
     epoch: Weak<Epoch>,
     cleanup: Cleanup,
-    paths: Vec<String>,
     released: Vec<Released>,
 }
 
 impl Carried {
     /// The nodes to delete.
-    pub(crate) fn paths(&self) -> &[String] {
-        &self.paths
+    pub(crate) fn paths(&self) -> Vec<&str> {
+        self.released.iter().map(|r| r.path.as_str()).collect()
     }
 
     /// A node among them that may be touched before it is deleted.
@@ -190,22 +192,18 @@ impl Carried {
 
     /// The transaction carrying them was applied.
     pub(crate) fn applied(mut self) {
-        self.released.clear();
-        self.cleanup.finished(std::mem::take(&mut self.paths).len());
+        self.cleanup
+            .finished(std::mem::take(&mut self.released).len());
     }
 
-    /// Sends them now, one by one (for a backend that cannot carry them).
+    /// Sends them now, one by one (for a backend that cannot carry them, or after a
+    /// transaction that failed or may have).
     pub(crate) fn send_now(mut self) {
-        let paths = std::mem::take(&mut self.paths);
-        match self.epoch.upgrade() {
-            Some(epoch) => {
-                for path in paths {
-                    let reply = epoch.backend_unflushed().delete(&path, None);
-                    self.cleanup.follow_up(epoch.clone(), path, reply);
-                }
-            }
-            None => self.cleanup.finished(paths.len()),
-        }
+        send_alone(
+            &self.epoch,
+            &self.cleanup,
+            std::mem::take(&mut self.released),
+        );
     }
 }
 
@@ -218,13 +216,13 @@ pub(crate) fn sequence_of(path: &str) -> Option<i32> {
 
 impl Drop for Carried {
     fn drop(&mut self) {
-        if self.paths.is_empty() {
+        if self.released.is_empty() {
             return;
         }
-        let paths = std::mem::take(&mut self.paths);
-        let count = paths.len();
+        let released = std::mem::take(&mut self.released);
+        let count = released.len();
         if let Some(epoch) = self.epoch.upgrade() {
-            for path in paths {
+            for Released { path, .. } in released {
                 self.cleanup.delete(Arc::clone(&epoch), Doomed::Path(path));
             }
         }

@@ -137,7 +137,7 @@ impl Backend for ZookeeperClientBackend {
 
     fn create_after_deletes<'a>(
         &'a self,
-        deletes: &[String],
+        deletes: &[&str],
         touchable: Option<&str>,
         path: &'a str,
         data: &'a [u8],

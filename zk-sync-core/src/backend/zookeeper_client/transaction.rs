@@ -53,7 +53,7 @@ enum Touch {
 
 pub(super) fn create_after_deletes<'a>(
     backend: &'a ZookeeperClientBackend,
-    deletes: &[String],
+    deletes: &[&str],
     touchable: Option<&str>,
     path: &'a str,
     data: &'a [u8],
@@ -68,10 +68,10 @@ pub(super) fn create_after_deletes<'a>(
     let mut writer = backend.client.new_multi_writer();
     let mut ops = 0;
     let mut touch = Touch::None;
-    for doomed in deletes {
+    for &doomed in deletes {
         if support != RETURNS_CREATE_STAT
             && matches!(touch, Touch::None)
-            && Some(doomed.as_str()) == touchable
+            && Some(doomed) == touchable
         {
             writer.add_set_data(doomed, &[], None).ok()?;
             touch = Touch::Deleted(ops);
