@@ -100,32 +100,12 @@ fn mutex_uncontended(
     let connect = server.connect_string();
     println!("## Uncontended acquire + release (one client, one path)\n");
     println!("{rounds} interleaved rounds of {per_round} cycles per client; median ms per cycle (fastest and slowest round).\n");
-    let mut contestants = vec![
-        Contestant::task(
-            "raw create‖getChildren + delete (zookeeper-client, awaited)",
-            rt,
-            rt.block_on(classic_recipe(&connect)),
-        ),
-        Contestant::task(
-            "floor, one write per cycle: `multi(delete, create)` alone (zookeeper-client)",
-            rt,
-            rt.block_on(one_transaction_floor(&connect)),
-        ),
-        Contestant::task(
-            "**zk-sync `DistMutex`**",
-            rt,
-            rt.block_on(zk_sync_mutex_cycle(&connect)),
-        ),
-        Contestant::peer(
-            "Curator 5.4 `InterProcessMutex`",
-            peers::Phased::start(peers::curator(&[
-                "uncontended",
-                &connect,
-                "/bench/curator-uncontended",
-                &per_round.to_string(),
-            ])),
-        ),
-    ];
+    let mut contestants = vec![Contestant::task(
+        "raw create‖getChildren + delete (zookeeper-client, awaited)",
+        rt,
+        rt.block_on(classic_recipe(&connect)),
+    )];
+    contestants.extend(floor_ours_curator(rt, &connect, per_round));
     let go = peers::go_zookeeper(&[&connect, "/bench/go-uncontended", &per_round.to_string()]);
     match go {
         Ok(command) => contestants.push(Contestant::peer(
@@ -137,11 +117,7 @@ fn mutex_uncontended(
     let outcomes =
         uncontended::compare(|| packets_received(server), contestants, rounds, per_round);
     print_outcomes(&outcomes);
-    println!(
-        "\nzk-sync / Curator time per cycle (median of the per-round ratios): {:.2}; floor / Curator: {:.2}\n",
-        outcomes[2].ratio_to(&outcomes[3]),
-        outcomes[1].ratio_to(&outcomes[3])
-    );
+    print_mutex_ratios(&outcomes[1..4]);
 }
 
 fn rwlock_uncontended(
@@ -242,34 +218,52 @@ fn ensemble_uncontended(rt: &tokio::runtime::Runtime, rounds: usize, per_round: 
     let follower = (leader + 1) % ensemble.len();
     let connect = ensemble.server_addr(follower).to_string();
     println!("## Uncontended acquire + release on a 3-server ensemble (clients on one follower)\n");
-    let contestants = vec![
+    let contestants = floor_ours_curator(rt, &connect, per_round).into();
+    let packets = || packets_in(&ensemble.four_letter(follower, "mntr").expect("mntr"));
+    let outcomes = uncontended::compare(packets, contestants, rounds, per_round);
+    print_outcomes(&outcomes);
+    print_mutex_ratios(&outcomes);
+}
+
+/// The one-transaction floor, zk-sync's `DistMutex` and Curator's `InterProcessMutex` on
+/// `connect`, in that order (what [`print_mutex_ratios`] expects).
+fn floor_ours_curator<'a>(
+    rt: &'a tokio::runtime::Runtime,
+    connect: &str,
+    per_round: usize,
+) -> [Contestant<'a>; 3] {
+    [
         Contestant::task(
             "floor, one write per cycle: `multi(delete, create)` alone (zookeeper-client)",
             rt,
-            rt.block_on(one_transaction_floor(&connect)),
+            rt.block_on(one_transaction_floor(connect)),
         ),
         Contestant::task(
             "**zk-sync `DistMutex`**",
             rt,
-            rt.block_on(zk_sync_mutex_cycle(&connect)),
+            rt.block_on(zk_sync_mutex_cycle(connect)),
         ),
         Contestant::peer(
             "Curator 5.4 `InterProcessMutex`",
             peers::Phased::start(peers::curator(&[
                 "uncontended",
-                &connect,
+                connect,
                 "/bench/curator-uncontended",
                 &per_round.to_string(),
             ])),
         ),
-    ];
-    let packets = || packets_in(&ensemble.four_letter(follower, "mntr").expect("mntr"));
-    let outcomes = uncontended::compare(packets, contestants, rounds, per_round);
-    print_outcomes(&outcomes);
+    ]
+}
+
+/// The ratios of the outcomes of [`floor_ours_curator`]'s contestants.
+fn print_mutex_ratios(outcomes: &[uncontended::Outcome]) {
+    let [floor, ours, curator] = outcomes else {
+        panic!("floor, zk-sync and Curator outcomes expected");
+    };
     println!(
         "\nzk-sync / Curator time per cycle (median of the per-round ratios): {:.2}; floor / Curator: {:.2}\n",
-        outcomes[1].ratio_to(&outcomes[2]),
-        outcomes[0].ratio_to(&outcomes[2])
+        ours.ratio_to(curator),
+        floor.ratio_to(curator)
     );
 }
 
