@@ -116,6 +116,11 @@ pub enum Error {
     /// The ZooKeeper session this operation (or hold) belonged to is gone.
     #[error("ZooKeeper session lost")]
     SessionLost,
+    /// The hold's local lease ran out: ZooKeeper had not answered for a whole session timeout,
+    /// so it may have expired the session and handed the hold to someone else. Counted as a
+    /// lost session by [`Error::is_session_lost`].
+    #[error("ZooKeeper session may have expired: no reply within the session timeout")]
+    LeaseExpired,
     /// The [`Session`](crate::Session) was closed.
     #[error("session closed")]
     Closed,
@@ -148,7 +153,7 @@ pub enum Error {
 impl Error {
     /// Returns `true` when the session (and so every hold taken in it) is gone.
     pub fn is_session_lost(&self) -> bool {
-        matches!(self, Error::SessionLost)
+        matches!(self, Error::SessionLost | Error::LeaseExpired)
             || matches!(
                 self,
                 Error::Zk {

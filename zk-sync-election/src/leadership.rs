@@ -89,19 +89,46 @@ impl Leadership {
         &self.hold
     }
 
-    /// Whether the leadership is certainly lost with its session (expired or closed). A node
-    /// deleted by someone else is only noticed by [`lost`](Self::lost).
+    /// Whether the leadership is lost: its session ended (expired or closed) or its local
+    /// lease ran out (see [`ensure_held`](Self::ensure_held)). A node deleted by someone else
+    /// is only noticed by [`lost`](Self::lost).
     pub fn is_lost(&self) -> bool {
         self.hold.is_lost()
     }
 
-    /// Whether the leadership is uncertain right now (connection suspended) or lost.
+    /// Checks at once, without a request, that this participant still leads: call it right
+    /// before acting as leader on a shared resource. It fails as soon as the loss is known,
+    /// and also when ZooKeeper has not answered for a whole session timeout (the local lease
+    /// ran out), as after this process was paused: the server may have expired the session
+    /// and elected someone else. Let the resource reject stale writes with the
+    /// [fencing token](Self::fencing_token) for what the check cannot cover.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn demo(leadership: zk_sync_election::Leadership) -> Result<(), zk_sync_core::Error> {
+    /// leadership.ensure_held()?;
+    /// println!("acting as leader with token {}", leadership.fencing_token());
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::LeaseExpired`](zk_sync_core::Error::LeaseExpired) when the lease ran out;
+    /// otherwise the error that ended the leadership. Once it fails it keeps failing.
+    pub fn ensure_held(&self) -> Result<(), zk_sync_core::Error> {
+        self.hold.ensure_held()
+    }
+
+    /// Whether the leadership is uncertain right now (connection suspended, or no answer from
+    /// ZooKeeper for two thirds of the session timeout) or lost.
     pub fn is_uncertain(&self) -> bool {
         self.hold.is_uncertain()
     }
 
     /// Resolves as soon as the leadership *may* be lost: the connection to ZooKeeper is
-    /// suspended (or the leadership is certainly lost). Stop acting as leader then.
+    /// suspended, ZooKeeper has not answered for two thirds of the session timeout, or the
+    /// leadership is certainly lost. Stop acting as leader then.
     ///
     /// ZooKeeper client libraries notice a silent connection within the connection timeout
     /// (and always well inside the session timeout), while the server expires the session — the
@@ -185,6 +212,9 @@ impl Leadership {
         let session = self.hold.session();
         let mut status = session.watch_status();
         loop {
+            if let Err(error) = self.hold.ensure_held() {
+                return Err(loss_reason(&error));
+            }
             let now = match status
                 .wait_for(|s| s.has_ended(epoch) || (s.epoch == epoch && s.state.is_connected()))
                 .await
@@ -267,10 +297,9 @@ impl Leadership {
 
     /// Why a leadership that is uncertain now cannot be acted on.
     fn interruption(&self) -> Interrupted {
-        if self.is_lost() {
-            Interrupted::Lost(ended_reason(&self.hold.session().status()))
-        } else {
-            Interrupted::Uncertain
+        match self.hold.ensure_held() {
+            Err(error) => Interrupted::Lost(loss_reason(&error)),
+            Ok(()) => Interrupted::Uncertain,
         }
     }
 
@@ -300,8 +329,8 @@ impl Leadership {
     ///
     /// # Errors
     ///
-    /// [`Error::SessionLost`] or [`Error::Closed`] when the leadership had already been lost
-    /// with its session: another participant may have led meanwhile.
+    /// [`Error::SessionLost`], [`Error::LeaseExpired`] or [`Error::Closed`] when the
+    /// leadership had already been lost: another participant may have led meanwhile.
     pub async fn resign(self) -> Result<(), Error> {
         let Leadership { hold, gauge, .. } = self;
         drop(gauge);
@@ -312,6 +341,16 @@ impl Leadership {
         if let Some(gauge) = &self.gauge {
             gauge.end();
         }
+    }
+}
+
+/// The loss reason behind an error of [`Hold::ensure_held`].
+fn loss_reason(error: &Error) -> LossReason {
+    match error {
+        Error::LeaseExpired => LossReason::LeaseExpired,
+        Error::Closed => LossReason::Closed,
+        Error::NodeDeleted { .. } => LossReason::NodeDeleted,
+        _ => LossReason::SessionLost,
     }
 }
 

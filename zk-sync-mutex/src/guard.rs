@@ -20,14 +20,48 @@ macro_rules! guard_methods {
             self.hold.path()
         }
 
-        /// Whether the hold is certainly lost (its session ended).
+        /// Whether the hold is lost: its session ended or its local lease ran out (see
+        /// [`ensure_held`](Self::ensure_held)).
         pub fn is_lost(&self) -> bool {
             self.hold.is_lost()
         }
 
+        /// Whether the hold is uncertain right now: the connection is suspended, ZooKeeper
+        /// has not answered for two thirds of the session timeout, or the hold is lost. The
+        /// synchronous form of [`uncertain`](Self::uncertain).
+        pub fn is_uncertain(&self) -> bool {
+            self.hold.is_uncertain()
+        }
+
+        /// Checks at once, without a request, that the lock is still held: call it right
+        /// before touching the protected resource. It fails as soon as the loss is known, and
+        /// also when ZooKeeper has not answered for a whole session timeout (the hold's local
+        /// lease ran out), as after this process was paused: the server may have expired the
+        /// session and given the lock to someone else. Let the resource reject stale writes
+        /// with the [fencing token](Self::fencing_token) for what the check cannot cover.
+        ///
+        /// ```no_run
+        /// # async fn demo(mutex: &zk_sync_mutex::DistMutex) -> Result<(), zk_sync_core::Error> {
+        /// let guard = mutex.lock().await?;
+        /// // … compute the new value …
+        /// guard.ensure_held()?;
+        /// println!("write with fencing token {}", guard.fencing_token());
+        /// guard.unlock().await
+        /// # }
+        /// ```
+        ///
+        /// # Errors
+        ///
+        /// [`Error::LeaseExpired`] when the lease ran out; otherwise the error that ended the hold (session
+        /// lost or closed, node deleted). Once it fails it keeps failing.
+        pub fn ensure_held(&self) -> Result<(), Error> {
+            self.hold.ensure_held()
+        }
+
         /// Resolves as soon as the hold *may* be lost: the connection to ZooKeeper is
-        /// suspended. Stop touching the resource; if the connection returns within the session
-        /// timeout the hold is still valid (see [`is_lost`](Self::is_lost)).
+        /// suspended, or ZooKeeper has not answered for two thirds of the session timeout.
+        /// Stop touching the resource; if the connection returns within the session timeout
+        /// the hold is still valid (see [`is_lost`](Self::is_lost)).
         ///
         /// # Cancel safety
         ///
@@ -36,8 +70,9 @@ macro_rules! guard_methods {
             self.hold.uncertain().await
         }
 
-        /// Resolves when the hold is certainly lost: session expired (or suspended past its
-        /// timeout), session closed, or the node deleted by someone else.
+        /// Resolves when the hold is lost: session expired (or suspended past its timeout),
+        /// session closed, the node deleted by someone else, or the local lease ran out (see
+        /// [`ensure_held`](Self::ensure_held)).
         ///
         /// # Cancel safety
         ///
@@ -67,8 +102,9 @@ macro_rules! guard_methods {
         ///
         /// # Errors
         ///
-        /// [`Error::SessionLost`] or [`Error::Closed`] when the hold had already been lost:
-        /// the work done under it may have overlapped with another holder.
+        /// [`Error::SessionLost`], [`Error::LeaseExpired`] or [`Error::Closed`] when the hold
+        /// had already been lost: the work done under it may have overlapped with another
+        /// holder.
         pub async fn unlock(self) -> Result<(), Error> {
             self.hold.release_queued()
         }

@@ -4,6 +4,7 @@ use crate::backend::NodeEvent;
 use crate::backend::Stat;
 use crate::error::{Error, ZkErrorCode};
 use crate::session::cleanup::Doomed;
+use crate::session::lease::LeaseUse;
 use crate::session::releases::Released;
 use crate::session::{wait_for_end, wait_for_uncertain, Session, SessionStatus};
 use crate::watch_mux::{Wake, WatchKind};
@@ -60,6 +61,10 @@ pub enum LossReason {
     Closed,
     /// Someone else deleted the node.
     NodeDeleted,
+    /// The session's local lease ran out: the server has not answered for a whole session
+    /// timeout, so it may have expired the session and given the hold to someone else (the
+    /// process may have been paused, or cut off without noticing yet).
+    LeaseExpired,
 }
 
 impl LossReason {
@@ -68,6 +73,7 @@ impl LossReason {
             LossReason::SessionLost => "session_lost",
             LossReason::Closed => "closed",
             LossReason::NodeDeleted => "node_deleted",
+            LossReason::LeaseExpired => "lease_expired",
         }
     }
 }
@@ -78,6 +84,7 @@ impl fmt::Display for LossReason {
             LossReason::SessionLost => "ZooKeeper session lost",
             LossReason::Closed => "session closed",
             LossReason::NodeDeleted => "node deleted by someone else",
+            LossReason::LeaseExpired => "no reply from ZooKeeper within the session timeout",
         })
     }
 }
@@ -103,6 +110,10 @@ pub struct Hold {
     released: bool,
     duration_recorded: bool,
     loss_recorded: AtomicBool,
+    lease: LeaseUse,
+    // Sticky: once the lease was seen run out, the hold stays lost even if late replies come.
+    lease_ran_out: AtomicBool,
+    node_deleted: AtomicBool,
 }
 
 impl fmt::Debug for Hold {
@@ -139,6 +150,9 @@ impl Hold {
             released: false,
             duration_recorded: false,
             loss_recorded: AtomicBool::new(false),
+            lease: epoch.lease().hold_started(),
+            lease_ran_out: AtomicBool::new(false),
+            node_deleted: AtomicBool::new(false),
         }
     }
 
@@ -182,21 +196,90 @@ impl Hold {
         self.acquired_at.elapsed()
     }
 
-    /// Whether the hold's session has ended. (A node deleted by someone else is only noticed
-    /// by [`Hold::lost`].)
+    /// Whether the hold is lost: its session ended, its local lease ran out (see
+    /// [`Hold::ensure_held`]), or [`Hold::lost`] saw its node deleted by someone else.
     pub fn is_lost(&self) -> bool {
-        self.status.borrow().has_ended(self.epoch)
+        self.ensure_held().is_err()
     }
 
-    /// Whether the hold is currently uncertain: the connection is suspended, so the session
-    /// may expire at any moment (or already be lost).
+    /// Checks, at once and without a request, that the hold is still certain, as the last
+    /// step before touching the protected resource.
+    ///
+    /// It fails as soon as the loss is known: the session ended, [`Hold::lost`] saw the node
+    /// deleted, or the session's *local lease* ran out. The lease is the session timeout
+    /// counted from the moment the newest request that the server answered was sent: until
+    /// then the server cannot have expired the session, whatever happened in between; after
+    /// it, it may have, and someone else may hold the lock. A process that was paused
+    /// (SIGSTOP, a stalled VM) past its lease is told so by the first call after it wakes,
+    /// before it has heard anything from the server. Once it has failed it keeps failing.
+    ///
+    /// The check cannot cover what happens after it returns: keep the work between the check
+    /// and the resource short, and let the resource reject stale writes with the
+    /// [fencing token](Hold::fencing_token).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::LeaseExpired`], [`Error::SessionLost`] or [`Error::Closed`] (all of them
+    /// [`Error::is_session_lost`] or [`Error::is_closed`]), or [`Error::NodeDeleted`].
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn demo(queue: zk_sync_core::ContenderQueue) -> zk_sync_core::Result<()> {
+    /// use zk_sync_core::contender::Exclusive;
+    ///
+    /// let hold = queue.acquire(&Exclusive::LOCK, 0, b"").await?;
+    /// // … prepare the write …
+    /// hold.ensure_held()?; // right before touching the resource
+    /// println!("writing with fencing token {}", hold.fencing_token());
+    /// hold.release().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn ensure_held(&self) -> Result<(), Error> {
+        {
+            let status = self.status.borrow();
+            if status.has_ended(self.epoch) {
+                return Err(match status.state {
+                    crate::SessionState::Closed => Error::Closed,
+                    _ => Error::SessionLost,
+                });
+            }
+        }
+        if self.node_deleted.load(Ordering::Acquire) {
+            return Err(Error::NodeDeleted {
+                path: self.path.clone(),
+            });
+        }
+        if self.lease_has_run_out() {
+            return Err(Error::LeaseExpired);
+        }
+        Ok(())
+    }
+
+    /// Whether the lease ran out, now or at an earlier look.
+    fn lease_has_run_out(&self) -> bool {
+        if self.lease_ran_out.load(Ordering::Acquire) {
+            return true;
+        }
+        let ran_out = self.lease.lease().has_run_out();
+        if ran_out {
+            self.lease_ran_out.store(true, Ordering::Release);
+        }
+        ran_out
+    }
+
+    /// Whether the hold is currently uncertain: the connection is suspended or the session's
+    /// local lease nears its end (two thirds of the session timeout without an answer), so
+    /// the session may expire at any moment (or already be lost).
     pub fn is_uncertain(&self) -> bool {
-        let status = self.status.borrow();
-        status.has_ended(self.epoch) || status.state == crate::SessionState::Suspended
+        let suspended = self.status.borrow().state == crate::SessionState::Suspended;
+        suspended || self.lease.lease().is_near_end() || self.is_lost()
     }
 
     /// Resolves as soon as the hold *may* have been lost: the connection to ZooKeeper is
-    /// suspended (or the hold is certainly lost). Stop touching the protected resource then.
+    /// suspended, the server has not answered for two thirds of the session timeout (the
+    /// local lease nears its end), or the hold is certainly lost. Stop touching the protected
+    /// resource then.
     ///
     /// If the connection comes back within the session timeout the hold is still valid;
     /// calling `uncertain` again waits for the next suspension.
@@ -205,22 +288,35 @@ impl Hold {
     ///
     /// Cancel safe.
     pub async fn uncertain(&self) {
-        wait_for_uncertain(self.status.clone(), self.epoch).await
+        tokio::select! {
+            _ = wait_for_uncertain(self.status.clone(), self.epoch) => {}
+            _ = self.lease.lease().near_end() => {}
+        }
     }
 
-    /// Resolves when the hold is certainly lost: its session ended or its node was deleted by
-    /// someone else. It never resolves for a hold that is still valid.
+    /// Resolves when the hold is lost: its session ended, its node was deleted by someone
+    /// else, or its local lease ran out (see [`Hold::ensure_held`]). It never resolves for a
+    /// hold whose session the server still keeps and whose lease is current.
     ///
     /// # Cancel safety
     ///
     /// Cancel safe.
     pub async fn lost(&self) -> LossReason {
         let reason = tokio::select! {
+            // A known end of the session is the surer reason than a lease run out.
+            biased;
             end = wait_for_end(self.status.clone(), self.epoch) => match end {
                 Error::Closed => LossReason::Closed,
                 _ => LossReason::SessionLost,
             },
-            deleted = self.node_deleted() => deleted,
+            deleted = self.node_deleted() => {
+                self.node_deleted.store(true, Ordering::Release);
+                deleted
+            }
+            _ = self.lease.lease().run_out() => {
+                self.lease_ran_out.store(true, Ordering::Release);
+                LossReason::LeaseExpired
+            }
         };
         if !self.loss_recorded.swap(true, Ordering::AcqRel) {
             crate::metrics::record_hold_lost(self.primitive, reason.label());
@@ -263,7 +359,8 @@ impl Hold {
     /// # Errors
     ///
     /// - [`Error::SessionLost`] / [`Error::Closed`] if the hold had already been lost with its
-    ///   session;
+    ///   session, [`Error::LeaseExpired`] if its local lease had run out (see
+    ///   [`Hold::ensure_held`]: the node is still deleted in the background);
     /// - [`Error::NodeDeleted`] if someone else had deleted the node.
     ///
     /// Either way the hold is gone afterwards.
@@ -274,6 +371,9 @@ impl Hold {
     /// in the background as if it had been dropped.
     pub async fn release(mut self) -> Result<(), Error> {
         self.record_hold_duration();
+        if self.lease_has_run_out() {
+            return self.release_after_lease_ran_out();
+        }
         let Some(epoch) = self
             .session
             .current_epoch()
@@ -319,10 +419,15 @@ impl Hold {
     /// # Errors
     ///
     /// [`Error::SessionLost`] / [`Error::Closed`] if the hold had already been lost with its
-    /// session (a node deleted by someone else is not detected here).
+    /// session, [`Error::LeaseExpired`] if its local lease had run out (see
+    /// [`Hold::ensure_held`]; the node is still deleted). A node deleted by someone else is
+    /// not detected here.
     pub fn release_queued(mut self) -> Result<(), Error> {
-        self.released = true;
         self.record_hold_duration();
+        if self.lease_has_run_out() {
+            return self.release_after_lease_ran_out();
+        }
+        self.released = true;
         match self
             .session
             .current_epoch()
@@ -338,6 +443,23 @@ impl Hold {
                 _ => Error::SessionLost,
             }),
         }
+    }
+
+    /// Reports a hold whose lease ran out as lost, never as released: the server may have
+    /// given it to someone else meanwhile. The node still goes, in the background, in case
+    /// the session lives on.
+    fn release_after_lease_ran_out(self) -> Result<(), Error> {
+        let closed = self.status.borrow().state == crate::SessionState::Closed;
+        if !self.loss_recorded.swap(true, Ordering::AcqRel) {
+            crate::metrics::record_hold_lost(self.primitive, LossReason::LeaseExpired.label());
+        }
+        // Dropping `self` queues the delete if the epoch is still current.
+        drop(self);
+        Err(if closed {
+            Error::Closed
+        } else {
+            Error::LeaseExpired
+        })
     }
 
     /// The node, handed over to be deleted.

@@ -1,6 +1,7 @@
 //! One ZooKeeper session within a [`Session`](crate::Session): the unit every hold belongs to.
 
 use super::cleanup::Cleanup;
+use super::lease::{keep_alive, Lease, LeasedBackend};
 use super::releases::{Carried, ReleaseQueue, Released};
 use super::state::{SessionState, SessionStatus};
 use crate::backend::{Acl, Backend, NodeKind, Stat};
@@ -20,6 +21,7 @@ pub struct Epoch {
     backend: Arc<dyn Backend>,
     status: watch::Receiver<SessionStatus>,
     releases: ReleaseQueue,
+    lease: Arc<Lease>,
 }
 
 impl fmt::Debug for Epoch {
@@ -32,18 +34,34 @@ impl fmt::Debug for Epoch {
 }
 
 impl Epoch {
+    /// An epoch over `backend`, whose session handshake was sent at `established_from`.
     pub(crate) fn new(
         number: u64,
         backend: Arc<dyn Backend>,
+        established_from: tokio::time::Instant,
         status: watch::Receiver<SessionStatus>,
         cleanup: Cleanup,
     ) -> Arc<Epoch> {
+        let lease = Lease::new(backend.session_timeout(), established_from);
+        let backend: Arc<dyn Backend> = Arc::new(LeasedBackend::new(backend, lease.clone()));
+        tokio::spawn(keep_alive(
+            lease.clone(),
+            Arc::downgrade(&backend),
+            status.clone(),
+            number,
+        ));
         Arc::new_cyclic(|me| Epoch {
             number,
             backend,
             status,
             releases: ReleaseQueue::new(me.clone(), cleanup),
+            lease,
         })
+    }
+
+    /// The session's local lease, which every hold of this epoch checks.
+    pub(crate) fn lease(&self) -> &Arc<Lease> {
+        &self.lease
     }
 
     /// The epoch number (1 for the first session, then one more after each loss).

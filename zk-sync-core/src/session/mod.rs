@@ -3,6 +3,7 @@
 mod builder;
 pub(crate) mod cleanup;
 mod epoch;
+pub(crate) mod lease;
 pub(crate) mod releases;
 mod state;
 mod supervisor;
@@ -98,7 +99,7 @@ impl Session {
         default_acl: Vec<Acl>,
         connector: Arc<dyn Connector>,
     ) -> Result<Session> {
-        let backend = supervisor::open(&*connector, &config).await?;
+        let (backend, sent) = supervisor::open(&*connector, &config).await?;
         let status = SessionStatus {
             state: SessionState::Connected,
             epoch: 1,
@@ -106,7 +107,7 @@ impl Session {
         };
         let (status_tx, status_rx) = watch::channel(status);
         let cleanup = Cleanup::new(tokio::runtime::Handle::current());
-        let epoch = Epoch::new(1, backend, status_rx, cleanup.clone());
+        let epoch = Epoch::new(1, backend, sent, status_rx, cleanup.clone());
         let shared = Arc::new(Shared {
             config,
             default_acl,

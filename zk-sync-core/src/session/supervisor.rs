@@ -8,17 +8,21 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::time::{sleep_until, Instant};
 
+/// A newly opened session and the moment its handshake was sent (where its lease starts).
+pub(super) type Opened = (Arc<dyn Backend>, Instant);
+
 /// Opens one ZooKeeper session within the connection timeout.
 pub(super) async fn open(
     connector: &dyn Connector,
     config: &ConnectConfig,
-) -> Result<Arc<dyn Backend>, Error> {
+) -> Result<Opened, Error> {
     let failed = |reason| Error::Connect {
         connect_string: config.connect_string.clone(),
         reason,
     };
+    let sent = Instant::now();
     match tokio::time::timeout(config.connection_timeout, connector.connect(config)).await {
-        Ok(Ok(backend)) => Ok(backend),
+        Ok(Ok(backend)) => Ok((backend, sent)),
         Ok(Err(code)) => Err(failed(code)),
         Err(_) => Err(failed(ZkErrorCode::Timeout)),
     }
@@ -63,13 +67,14 @@ pub(super) async fn run(
             _ = &mut dropped => None,
             _ = close_now.wait_for(|closed| *closed) => None,
         };
-        let Some(backend) = backend else {
+        let Some((backend, sent)) = backend else {
             publish(&shared, SessionState::Closed, number, session_id);
             return;
         };
         let next = Epoch::new(
             number + 1,
             backend,
+            sent,
             shared.status.subscribe(),
             shared.cleanup.clone(),
         );
@@ -132,11 +137,11 @@ async fn follow(shared: &Shared, epoch: &Epoch) -> EpochEnd {
 }
 
 /// Opens the next session, retrying with backoff until it works.
-async fn reopen(shared: &Shared) -> Option<Arc<dyn Backend>> {
+async fn reopen(shared: &Shared) -> Option<Opened> {
     let mut pause = Duration::from_millis(100);
     loop {
         match open(&*shared.connector, &shared.config).await {
-            Ok(backend) => return Some(backend),
+            Ok(opened) => return Some(opened),
             Err(error) => {
                 tracing::warn!(%error, "reconnecting to ZooKeeper");
                 tokio::time::sleep(pause).await;

@@ -1,0 +1,314 @@
+//! The local lease of one ZooKeeper session: how long its holds are certain without news from
+//! the server.
+//!
+//! The server expires a session once it has heard nothing from it for the session timeout. A
+//! reply to a request proves the server heard from the session *after* that request was sent,
+//! so the session cannot expire before `send time + session timeout`, whatever the network or
+//! the scheduler did since. Past that instant the server may have expired it and handed every
+//! lock to someone else, even though this process was told nothing: it may have been paused
+//! (SIGSTOP, a long GC-like stall, a suspended VM) or cut off without noticing yet.
+//!
+//! Every request of an epoch goes through [`LeasedBackend`], which moves the lease forward when
+//! the server answers. While holds exist, [`keep_alive`] sends a cheap read whenever the
+//! session has been quiet for a third of the timeout, so a healthy session never comes near
+//! the end of its lease; two thirds in, holds are reported uncertain.
+
+use crate::backend::{Acl, Backend, BackendState, Created, NodeKind, Reply, Stat, WatchFuture};
+use crate::error::ZkErrorCode;
+use crate::session::SessionStatus;
+use futures::FutureExt;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock, Weak};
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::time::{sleep_until, Instant};
+
+/// The lease of one epoch, shared by the epoch's backend and every hold taken in it.
+#[derive(Debug)]
+pub(crate) struct Lease {
+    timeout: Duration,
+    /// Nanoseconds since [`base`] at which the newest answered request was sent.
+    answered_sent: AtomicU64,
+    holds: AtomicUsize,
+}
+
+/// The instant lease times are counted from (one per process, so they fit in an `AtomicU64`).
+fn base() -> Instant {
+    static BASE: OnceLock<Instant> = OnceLock::new();
+    *BASE.get_or_init(Instant::now)
+}
+
+fn nanos_since_base(at: Instant) -> u64 {
+    u64::try_from(at.saturating_duration_since(base()).as_nanos()).unwrap_or(u64::MAX)
+}
+
+impl Lease {
+    /// A lease of `timeout`, starting from `established_from`, the moment the session's
+    /// handshake was sent.
+    pub(crate) fn new(timeout: Duration, established_from: Instant) -> Arc<Lease> {
+        Arc::new(Lease {
+            timeout,
+            answered_sent: AtomicU64::new(nanos_since_base(established_from)),
+            holds: AtomicUsize::new(0),
+        })
+    }
+
+    /// A request sent at `sent` (see [`Lease::now`]) was answered by the server.
+    fn answered(&self, sent: u64) {
+        self.answered_sent.fetch_max(sent, Ordering::AcqRel);
+    }
+
+    fn now() -> u64 {
+        nanos_since_base(Instant::now())
+    }
+
+    /// When the newest answered request was sent.
+    fn answered_at(&self) -> Instant {
+        base() + Duration::from_nanos(self.answered_sent.load(Ordering::Acquire))
+    }
+
+    /// The instant after which the server may have expired the session.
+    pub(crate) fn runs_out_at(&self) -> Instant {
+        self.answered_at() + self.timeout
+    }
+
+    /// The instant from which holds are reported uncertain: two thirds into the lease, when a
+    /// healthy session would have had a reply for a while.
+    pub(crate) fn nears_end_at(&self) -> Instant {
+        self.answered_at() + self.timeout * 2 / 3
+    }
+
+    /// Whether the server may already have expired the session.
+    pub(crate) fn has_run_out(&self) -> bool {
+        Instant::now() >= self.runs_out_at()
+    }
+
+    /// Whether the lease is near its end (or past it).
+    pub(crate) fn is_near_end(&self) -> bool {
+        Instant::now() >= self.nears_end_at()
+    }
+
+    /// Resolves once the lease is near its end; pends while replies keep it young.
+    pub(crate) async fn near_end(&self) {
+        self.reach(Lease::nears_end_at).await
+    }
+
+    /// Resolves once the lease has run out; pends while replies keep it young.
+    pub(crate) async fn run_out(&self) {
+        self.reach(Lease::runs_out_at).await
+    }
+
+    async fn reach(&self, moment: fn(&Lease) -> Instant) {
+        loop {
+            let at = moment(self);
+            if Instant::now() >= at {
+                return;
+            }
+            sleep_until(at).await;
+        }
+    }
+
+    /// Counts a hold for as long as the returned value lives: the lease is kept young only
+    /// while someone depends on it.
+    pub(crate) fn hold_started(self: &Arc<Lease>) -> LeaseUse {
+        self.holds.fetch_add(1, Ordering::AcqRel);
+        LeaseUse(self.clone())
+    }
+
+    fn holds(&self) -> usize {
+        self.holds.load(Ordering::Acquire)
+    }
+}
+
+/// A hold's use of its epoch's [`Lease`].
+#[derive(Debug)]
+pub(crate) struct LeaseUse(Arc<Lease>);
+
+impl LeaseUse {
+    pub(crate) fn lease(&self) -> &Lease {
+        &self.0
+    }
+}
+
+impl Drop for LeaseUse {
+    fn drop(&mut self) {
+        self.0.holds.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Whether a reply came from the server (as opposed to the wire client giving up on it).
+fn is_answer<T>(reply: &Result<T, ZkErrorCode>) -> bool {
+    !matches!(
+        reply,
+        Err(ZkErrorCode::ConnectionLoss
+            | ZkErrorCode::Timeout
+            | ZkErrorCode::SessionExpired
+            | ZkErrorCode::Closed
+            | ZkErrorCode::Other(_))
+    )
+}
+
+/// A backend that moves its epoch's [`Lease`] forward with every answered request.
+#[derive(Debug)]
+pub(crate) struct LeasedBackend {
+    inner: Arc<dyn Backend>,
+    lease: Arc<Lease>,
+}
+
+impl LeasedBackend {
+    pub(crate) fn new(inner: Arc<dyn Backend>, lease: Arc<Lease>) -> LeasedBackend {
+        LeasedBackend { inner, lease }
+    }
+
+    /// Follows `reply`, sent just now, into the lease.
+    fn track<'a, T: Send + 'a>(&self, reply: Reply<'a, T>) -> Reply<'a, T> {
+        self.track_from(Lease::now(), reply)
+    }
+
+    fn track_from<'a, T: Send + 'a>(&self, sent: u64, reply: Reply<'a, T>) -> Reply<'a, T> {
+        let lease = self.lease.clone();
+        reply
+            .map(move |reply| {
+                if is_answer(&reply) {
+                    lease.answered(sent);
+                }
+                reply
+            })
+            .boxed()
+    }
+}
+
+impl Backend for LeasedBackend {
+    fn session_id(&self) -> i64 {
+        self.inner.session_id()
+    }
+
+    fn session_timeout(&self) -> Duration {
+        self.inner.session_timeout()
+    }
+
+    fn state(&self) -> watch::Receiver<BackendState> {
+        self.inner.state()
+    }
+
+    fn create<'a>(
+        &'a self,
+        path: &'a str,
+        data: &'a [u8],
+        kind: NodeKind,
+        acl: &'a [Acl],
+    ) -> Reply<'a, Created> {
+        self.track(self.inner.create(path, data, kind, acl))
+    }
+
+    fn create_after_deletes<'a>(
+        &'a self,
+        deletes: &[&str],
+        touchable: Option<&str>,
+        path: &'a str,
+        data: &'a [u8],
+        kind: NodeKind,
+        acl: &'a [Acl],
+    ) -> Option<Reply<'a, Created>> {
+        let sent = Lease::now();
+        let reply = self
+            .inner
+            .create_after_deletes(deletes, touchable, path, data, kind, acl)?;
+        Some(self.track_from(sent, reply))
+    }
+
+    fn delete(&self, path: &str, version: Option<i32>) -> Reply<'static, ()> {
+        let lease = self.lease.clone();
+        let sent = Lease::now();
+        self.inner
+            .delete(path, version)
+            .map(move |reply| {
+                if is_answer(&reply) {
+                    lease.answered(sent);
+                }
+                reply
+            })
+            .boxed()
+    }
+
+    fn set_data<'a>(
+        &'a self,
+        path: &'a str,
+        data: &'a [u8],
+        version: Option<i32>,
+    ) -> Reply<'a, Stat> {
+        self.track(self.inner.set_data(path, data, version))
+    }
+
+    fn get_data<'a>(&'a self, path: &'a str) -> Reply<'a, (Vec<u8>, Stat)> {
+        self.track(self.inner.get_data(path))
+    }
+
+    fn get_data_watch<'a>(&'a self, path: &'a str) -> Reply<'a, (Vec<u8>, Stat, WatchFuture)> {
+        self.track(self.inner.get_data_watch(path))
+    }
+
+    fn exists_watch<'a>(&'a self, path: &'a str) -> Reply<'a, (Option<Stat>, WatchFuture)> {
+        self.track(self.inner.exists_watch(path))
+    }
+
+    fn get_children<'a>(&'a self, path: &'a str) -> Reply<'a, Vec<String>> {
+        self.track(self.inner.get_children(path))
+    }
+
+    fn get_children_watch<'a>(&'a self, path: &'a str) -> Reply<'a, (Vec<String>, WatchFuture)> {
+        self.track(self.inner.get_children_watch(path))
+    }
+
+    fn zookeeper_client_session(&self) -> Option<::zookeeper_client::SessionInfo> {
+        self.inner.zookeeper_client_session()
+    }
+}
+
+/// How soon an unanswered probe is sent again.
+const PROBE_RETRY: Duration = Duration::from_millis(50);
+
+/// Keeps `lease` young while holds depend on it: whenever the session has had no answer for a
+/// third of its timeout, reads the root node (any answer will do, even "no node" under a
+/// chroot that does not exist). Ends with the epoch, or once its backend is gone.
+pub(crate) async fn keep_alive(
+    lease: Arc<Lease>,
+    backend: Weak<dyn Backend>,
+    mut status: watch::Receiver<SessionStatus>,
+    epoch: u64,
+) {
+    let quiet = lease.timeout / 3;
+    loop {
+        let due = lease.answered_at() + quiet;
+        tokio::select! {
+            _ = sleep_until(due) => {}
+            _ = status.wait_for(|s| s.has_ended(epoch)) => return,
+        }
+        if lease.holds() == 0 || Instant::now() < lease.answered_at() + quiet {
+            // Nobody depends on the lease, or a reply came in meanwhile: look again later.
+            if lease.holds() == 0 {
+                tokio::select! {
+                    _ = sleep_until(Instant::now() + quiet) => {}
+                    _ = status.wait_for(|s| s.has_ended(epoch)) => return,
+                }
+            }
+            continue;
+        }
+        let Some(backend) = backend.upgrade() else {
+            return;
+        };
+        let before = lease.answered_at();
+        tokio::select! {
+            _ = backend.get_data("/") => {}
+            _ = status.wait_for(|s| s.has_ended(epoch)) => return,
+        }
+        drop(backend);
+        if lease.answered_at() == before {
+            // No answer (the connection is down): try again soon, not in a busy loop.
+            tokio::select! {
+                _ = tokio::time::sleep(PROBE_RETRY.min(quiet)) => {}
+                _ = status.wait_for(|s| s.has_ended(epoch)) => return,
+            }
+        }
+    }
+}
