@@ -11,6 +11,10 @@ const INSTALL_ZOOKEEPER: &str = "install them with `apt-get install -y zookeeper
 const INSTALL_CURATOR: &str =
     "install them with `apt-get install -y libcurator-recipes-java libcurator-framework-java`";
 
+/// How to get Go and go-zookeeper on Debian or Ubuntu.
+const INSTALL_GO: &str =
+    "install them with `apt-get install -y golang-go golang-github-samuel-go-zookeeper-dev`";
+
 /// Everything that can go wrong while starting or driving test servers.
 #[derive(Debug, thiserror::Error)]
 pub enum TestkitError {
@@ -40,6 +44,14 @@ pub enum TestkitError {
         missing: String,
     },
 
+    /// Go or Debian's go-zookeeper package (used to check wire compatibility with Go clients)
+    /// was not found.
+    #[error("go-zookeeper not found (missing: {missing}); {INSTALL_GO}")]
+    GoNotFound {
+        /// What is missing.
+        missing: String,
+    },
+
     /// A server process could not be started or died while starting.
     #[error("{what} failed to start: {reason}\n--- log tail ---\n{log_tail}")]
     Start {
@@ -51,12 +63,12 @@ pub enum TestkitError {
         log_tail: String,
     },
 
-    /// `javac` rejected a source file.
-    #[error("javac failed to compile {class_name}:\n{output}")]
+    /// `javac` or `go build` rejected a source file.
+    #[error("failed to compile {class_name}:\n{output}")]
     Compile {
         /// The class that was compiled.
         class_name: String,
-        /// What javac printed.
+        /// What the compiler printed.
         output: String,
     },
 

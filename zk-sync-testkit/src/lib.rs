@@ -6,7 +6,8 @@
 //! * [`FaultProxy`]: a TCP proxy that can cut or blackhole a client's connection.
 //! * [`expire_session`]: expires a live session on the server.
 //! * [`curator_classpath`], [`compile_java`], [`java_command`]: run small Apache Curator
-//!   programs against the servers to check interoperability with Java clients.
+//!   programs against the servers to check interoperability with Java clients, and
+//!   [`go_zookeeper_program`] to build go-zookeeper programs for Go clients.
 //!
 //! Servers run Debian's ZooKeeper (`apt-get install -y zookeeper`, which brings Java too) or the
 //! jars in `$ZOOKEEPER_CLASSPATH`, with `java` from `$JAVA_HOME` or `$PATH`. Each server is a JVM
@@ -31,6 +32,7 @@ mod child;
 mod ensemble;
 mod error;
 mod expire;
+mod go;
 mod java;
 mod node;
 mod ports;
@@ -44,6 +46,7 @@ pub use child::TestChild;
 pub use ensemble::ZkEnsemble;
 pub use error::TestkitError;
 pub use expire::expire_session;
+pub use go::go_zookeeper_program;
 pub use java::{
     compile_java, curator_classpath, curator_program, java_command, java_path, javac_path,
 };

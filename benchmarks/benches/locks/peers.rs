@@ -3,7 +3,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use zk_sync_testkit::{compile_java, curator_classpath, java_command};
+use zk_sync_testkit::{compile_java, curator_classpath, go_zookeeper_program, java_command};
 
 const CURATOR_SOURCE: &str = include_str!("../../peers/CuratorLockBench.java");
 const GO_SOURCE: &str = include_str!("../../peers/gozk_lock_bench.go");
@@ -26,31 +26,8 @@ pub(crate) fn curator(args: &[&str]) -> Command {
 
 /// The go-zookeeper benchmark, built with Debian's Go packages, or why it cannot be.
 pub(crate) fn go_zookeeper(args: &[&str]) -> Result<Command, String> {
-    let gopath = "/usr/share/gocode";
-    if !std::path::Path::new(&format!("{gopath}/src/github.com/samuel/go-zookeeper/zk")).exists() {
-        return Err("go-zookeeper not installed (apt-get install -y golang-go golang-github-samuel-go-zookeeper-dev)".into());
-    }
-    let dir = std::env::temp_dir().join(format!("zk-sync-gozk-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let source = dir.join("main.go");
-    std::fs::write(&source, GO_SOURCE).map_err(|e| e.to_string())?;
-    let binary = dir.join("gozk_lock_bench");
-    let built = Command::new("go")
-        .args(["build", "-o"])
-        .arg(&binary)
-        .arg(&source)
-        .env("GO111MODULE", "off")
-        .env("GOPATH", gopath)
-        .env("GOCACHE", dir.join("cache"))
-        .output()
-        .map_err(|e| format!("go: {e} (apt-get install -y golang-go)"))?;
-    if !built.status.success() {
-        return Err(format!(
-            "go build failed: {}",
-            String::from_utf8_lossy(&built.stderr)
-        ));
-    }
-    let mut command = Command::new(binary);
+    let mut command =
+        go_zookeeper_program("gozk_lock_bench", GO_SOURCE).map_err(|e| e.to_string())?;
     command.args(args);
     Ok(command)
 }

@@ -1,0 +1,508 @@
+//! The checker: from the event logs of every client process and of the fault injector to
+//! [`Findings`].
+//!
+//! All processes run on one machine and stamp events with `CLOCK_MONOTONIC`, so events of
+//! different processes are ordered by their timestamps alone.
+//!
+//! - **Holds.** A hold runs from its `acquired` event to its last touch of the resource (its
+//!   last `read` or `write`). Holds that never touched the resource (told before the first
+//!   read) touch nothing and cannot conflict.
+//! - **Exclusion violation:** two holds of different contenders whose touches interleave
+//!   (one was acquired before the other's last touch), unless both are readers. A holder that
+//!   stops touching the resource when told it may have lost the lock ends its hold there; a
+//!   paused holder that checks on waking and stops ends it before the pause. A client that acts
+//!   while another holds shows up here, whatever it was told.
+//! - **Fencing-token inversion:** a hold acquired after another hold ended whose token is not
+//!   greater (reader after reader excepted: readers share the lock, so their order is not the
+//!   lock's).
+//! - **Writes:** an accepted write that found a value other than the one its hold read has
+//!   overwritten someone's increment (a *lost increment*). A write made after another
+//!   contender acquired since the writer's own acquisition is *stale*: the fence rejecting it
+//!   is the fence working; a stale write it accepted is a failure.
+//! - **Hangs:** a contender waiting in acquire for longer than the hang limit of *healthy*
+//!   time (no fault active, and a grace period after each one), or a process that does not go
+//!   idle within the limit after it was asked to stop.
+//! - **Recovery:** for each fault, from its end to the next acquisition anywhere.
+
+use crate::client_kind::ClientKind;
+use crate::events::Event;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// The log of one client process.
+#[derive(Debug, Clone)]
+pub struct ProcessLog {
+    /// The process's name in the run (`zk-sync-1`, `curator-2`, …).
+    pub id: String,
+    /// Its library.
+    pub kind: ClientKind,
+    /// Its events, in log order.
+    pub events: Vec<Event>,
+    /// Whether the fault injector killed it (its log simply ends).
+    pub killed: bool,
+}
+
+/// One injected fault, from its start to the moment it was healed.
+#[derive(Debug, Clone)]
+pub struct FaultWindow {
+    /// The fault's kind (`kill-leader`, `cut-client-long`, …).
+    pub kind: String,
+    /// When it began.
+    pub start: u64,
+    /// When it was healed.
+    pub end: u64,
+}
+
+/// Everything a run leaves behind for the checker.
+#[derive(Debug, Clone, Default)]
+pub struct Evidence {
+    /// The client processes' logs.
+    pub processes: Vec<ProcessLog>,
+    /// The faults injected.
+    pub faults: Vec<FaultWindow>,
+    /// Nodes still under the path once every client was idle.
+    pub orphans: Vec<String>,
+    /// The store's final value.
+    pub final_value: i64,
+    /// When the processes were asked to stop, if they were.
+    pub stop_sent_at: Option<u64>,
+    /// Healthy waiting time after which an acquire counts as hung, in nanoseconds.
+    pub hang_limit_ns: u64,
+    /// Time after a fault's end that still counts as unhealthy, in nanoseconds (sessions
+    /// that expired need a new one, waiters re-queue).
+    pub fault_grace_ns: u64,
+}
+
+/// What the checker found.
+#[derive(Debug, Clone, Default)]
+pub struct Findings {
+    /// Holds by client kind.
+    pub holds: BTreeMap<ClientKind, usize>,
+    /// Exclusion violations, described.
+    pub violations: Vec<String>,
+    /// Fencing-token inversions, described.
+    pub inversions: Vec<String>,
+    /// Writes the store accepted.
+    pub accepted_writes: usize,
+    /// Accepted writes that overwrote another write (lost increments).
+    pub lost_increments: usize,
+    /// The store's final value (equal to `accepted_writes` when nothing was lost).
+    pub final_value: i64,
+    /// Stale writes the store rejected, by client kind (the fence working).
+    pub stale_rejected: BTreeMap<ClientKind, usize>,
+    /// Stale writes the store accepted, by client kind (failures).
+    pub stale_accepted: BTreeMap<ClientKind, usize>,
+    /// Rejected writes of holds that were not stale (failures).
+    pub fresh_rejected: usize,
+    /// Writes a holder gave up because it was told (uncertain, lost, lease run out), by kind.
+    pub told_skips: BTreeMap<ClientKind, usize>,
+    /// Session events the clients logged: `uncertain`, `lost`, `reconnected`, …
+    pub session_events: BTreeMap<String, usize>,
+    /// Faults injected, by kind.
+    pub faults: BTreeMap<String, usize>,
+    /// Nodes left behind.
+    pub orphans: Vec<String>,
+    /// Hangs, described.
+    pub hangs: Vec<String>,
+    /// For each fault, milliseconds from its end to the next acquisition anywhere.
+    pub recovery_ms: Vec<u64>,
+    /// Faults after which nothing was acquired again before the run ended.
+    pub unrecovered: usize,
+}
+
+impl Findings {
+    /// Every failure found; empty for a clean run.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let mut count = |what: &str, n: usize, examples: &[String]| {
+            if n > 0 {
+                let mut line = format!("{n} {what}");
+                for example in examples.iter().take(3) {
+                    write!(line, "\n    {example}").ok();
+                }
+                problems.push(line);
+            }
+        };
+        count(
+            "exclusion violations",
+            self.violations.len(),
+            &self.violations,
+        );
+        count(
+            "fencing-token inversions",
+            self.inversions.len(),
+            &self.inversions,
+        );
+        count("lost increments", self.lost_increments, &[]);
+        let accepted_stale: usize = self.stale_accepted.values().sum();
+        count("stale writes accepted by the store", accepted_stale, &[]);
+        count(
+            "rejected writes of holds that were not stale",
+            self.fresh_rejected,
+            &[],
+        );
+        count("orphan nodes", self.orphans.len(), &self.orphans);
+        count("hangs", self.hangs.len(), &self.hangs);
+        if self.final_value != self.accepted_writes as i64 {
+            problems.push(format!(
+                "the store holds {} after {} accepted increments",
+                self.final_value, self.accepted_writes
+            ));
+        }
+        problems
+    }
+
+    /// Holds of every kind.
+    pub fn total_holds(&self) -> usize {
+        self.holds.values().sum()
+    }
+
+    /// Faults of every kind.
+    pub fn total_faults(&self) -> usize {
+        self.faults.values().sum()
+    }
+}
+
+/// One hold, rebuilt from a process's events.
+#[derive(Debug, Clone)]
+struct Hold {
+    process: usize,
+    task: u32,
+    kind: ClientKind,
+    reader: bool,
+    token: i64,
+    acquired: u64,
+    /// The last touch of the resource, if any.
+    last_touch: Option<u64>,
+    /// The last event of the hold (its release, or whatever came last).
+    end: u64,
+    read_value: Option<i64>,
+    writes: Vec<Write>,
+}
+
+#[derive(Debug, Clone)]
+struct Write {
+    at: u64,
+    read: i64,
+    found: i64,
+    accepted: bool,
+}
+
+/// A wait in acquire.
+#[derive(Debug, Clone)]
+struct Wait {
+    process: usize,
+    task: u32,
+    from: u64,
+    to: u64,
+}
+
+/// Checks a run.
+pub fn check(evidence: &Evidence) -> Findings {
+    let mut findings = Findings {
+        final_value: evidence.final_value,
+        orphans: evidence.orphans.clone(),
+        ..Findings::default()
+    };
+    for fault in &evidence.faults {
+        *findings.faults.entry(fault.kind.clone()).or_default() += 1;
+    }
+    let (holds, waits) = rebuild(evidence, &mut findings);
+    for hold in &holds {
+        *findings.holds.entry(hold.kind).or_default() += 1;
+    }
+    check_exclusion(evidence, &holds, &mut findings);
+    check_tokens(evidence, &holds, &mut findings);
+    check_writes(&holds, &mut findings);
+    check_hangs(evidence, &waits, &mut findings);
+    check_recovery(evidence, &mut findings);
+    findings
+}
+
+fn name(evidence: &Evidence, process: usize, task: u32) -> String {
+    format!("{}/{task}", evidence.processes[process].id)
+}
+
+fn rebuild(evidence: &Evidence, findings: &mut Findings) -> (Vec<Hold>, Vec<Wait>) {
+    let mut holds = Vec::new();
+    let mut waits = Vec::new();
+    for (process, log) in evidence.processes.iter().enumerate() {
+        let mut open: BTreeMap<u32, Hold> = BTreeMap::new();
+        let mut waiting: BTreeMap<u32, u64> = BTreeMap::new();
+        let last_event = log.events.last().map_or(0, |e| e.at);
+        for event in &log.events {
+            let Some(task) = event.task else {
+                *findings
+                    .session_events
+                    .entry(event.name.clone())
+                    .or_default() += 1;
+                continue;
+            };
+            match event.name.as_str() {
+                "acquire" => {
+                    waiting.insert(task, event.at);
+                }
+                "acquired" | "acquire_error" => {
+                    if let Some(from) = waiting.remove(&task) {
+                        waits.push(Wait {
+                            process,
+                            task,
+                            from,
+                            to: event.at,
+                        });
+                    }
+                    if event.name == "acquired" {
+                        if let Some(previous) = open.remove(&task) {
+                            holds.push(previous);
+                        }
+                        open.insert(
+                            task,
+                            Hold {
+                                process,
+                                task,
+                                kind: log.kind,
+                                reader: event.get("kind") == Some("r"),
+                                token: event.number("token").unwrap_or(0),
+                                acquired: event.at,
+                                last_touch: None,
+                                end: event.at,
+                                read_value: None,
+                                writes: Vec::new(),
+                            },
+                        );
+                    }
+                }
+                "read" | "write" | "skip" | "released" => {
+                    let Some(hold) = open.get_mut(&task) else {
+                        continue;
+                    };
+                    hold.end = event.at;
+                    match event.name.as_str() {
+                        "read" => {
+                            hold.last_touch = Some(event.at);
+                            hold.read_value = event.number("value");
+                        }
+                        "write" => {
+                            hold.last_touch = Some(event.at);
+                            hold.writes.push(Write {
+                                at: event.at,
+                                read: event.number("read").unwrap_or(-1),
+                                found: event.number("cur").unwrap_or(-2),
+                                accepted: event.get("result") == Some("accepted"),
+                            });
+                        }
+                        "skip" => {
+                            if event.get("reason") == Some("told") {
+                                *findings.told_skips.entry(log.kind).or_default() += 1;
+                            }
+                        }
+                        _ => {
+                            if let Some(hold) = open.remove(&task) {
+                                holds.push(hold);
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        holds.extend(open.into_values());
+        // Waits still open when the log ended: a killed process simply stopped waiting.
+        for (task, from) in waiting {
+            let to = if log.killed {
+                last_event
+            } else {
+                last_event.max(evidence.stop_sent_at.unwrap_or(0))
+            };
+            waits.push(Wait {
+                process,
+                task,
+                from,
+                to,
+            });
+        }
+    }
+    holds.sort_by_key(|h| h.acquired);
+    (holds, waits)
+}
+
+fn check_exclusion(evidence: &Evidence, holds: &[Hold], findings: &mut Findings) {
+    // The touched hold reaching furthest so far, among exclusive holds and among readers.
+    let mut furthest_exclusive: Option<(u64, usize)> = None;
+    let mut furthest_reader: Option<(u64, usize)> = None;
+    for (index, hold) in holds.iter().enumerate() {
+        let Some(last_touch) = hold.last_touch else {
+            continue;
+        };
+        let conflicts = if hold.reader {
+            [furthest_exclusive, None]
+        } else {
+            [furthest_exclusive, furthest_reader]
+        };
+        if let Some((_, other)) = conflicts
+            .into_iter()
+            .flatten()
+            .filter(|(end, _)| hold.acquired < *end)
+            .max()
+        {
+            let other = &holds[other];
+            findings.violations.push(format!(
+                "{} (token {}, {}) acquired at {} while {} (token {}, {}) touched the resource until {}",
+                name(evidence, hold.process, hold.task),
+                hold.token,
+                hold.kind,
+                hold.acquired,
+                name(evidence, other.process, other.task),
+                other.token,
+                other.kind,
+                other.last_touch.unwrap_or(0),
+            ));
+        }
+        let slot = if hold.reader {
+            &mut furthest_reader
+        } else {
+            &mut furthest_exclusive
+        };
+        if slot.map_or(true, |(end, _)| last_touch > end) {
+            *slot = Some((last_touch, index));
+        }
+    }
+}
+
+fn check_tokens(evidence: &Evidence, holds: &[Hold], findings: &mut Findings) {
+    let mut by_end: Vec<&Hold> = holds.iter().filter(|h| h.token > 0).collect();
+    by_end.sort_by_key(|h| h.end);
+    let mut ended = 0;
+    let mut top_exclusive: Option<&Hold> = None;
+    let mut top_any: Option<&Hold> = None;
+    for hold in holds.iter().filter(|h| h.token > 0) {
+        while ended < by_end.len() && by_end[ended].end < hold.acquired {
+            let done = by_end[ended];
+            if top_any.map_or(true, |top| done.token > top.token) {
+                top_any = Some(done);
+            }
+            if !done.reader && top_exclusive.map_or(true, |top| done.token > top.token) {
+                top_exclusive = Some(done);
+            }
+            ended += 1;
+        }
+        let before = if hold.reader { top_exclusive } else { top_any };
+        if let Some(before) = before.filter(|before| hold.token <= before.token) {
+            findings.inversions.push(format!(
+                "{} acquired token {} at {} after {} had ended with token {} at {}",
+                name(evidence, hold.process, hold.task),
+                hold.token,
+                hold.acquired,
+                name(evidence, before.process, before.task),
+                before.token,
+                before.end,
+            ));
+        }
+    }
+}
+
+fn check_writes(holds: &[Hold], findings: &mut Findings) {
+    let acquisitions: Vec<u64> = holds.iter().map(|h| h.acquired).collect();
+    for hold in holds {
+        for write in &hold.writes {
+            // Holds are sorted by acquisition: anyone acquired after us and before the write?
+            let after_us = acquisitions.partition_point(|&at| at <= hold.acquired);
+            let before_write = acquisitions.partition_point(|&at| at < write.at);
+            let stale = before_write > after_us;
+            match (write.accepted, stale) {
+                (true, false) => {}
+                (true, true) => *findings.stale_accepted.entry(hold.kind).or_default() += 1,
+                (false, true) => *findings.stale_rejected.entry(hold.kind).or_default() += 1,
+                (false, false) => findings.fresh_rejected += 1,
+            }
+            if write.accepted {
+                findings.accepted_writes += 1;
+                if write.found != write.read || hold.read_value != Some(write.read) {
+                    findings.lost_increments += 1;
+                }
+            }
+        }
+    }
+}
+
+/// The unhealthy stretches of the run: every fault, plus the grace after it, merged.
+fn unhealthy(evidence: &Evidence) -> Vec<(u64, u64)> {
+    let mut windows: Vec<(u64, u64)> = evidence
+        .faults
+        .iter()
+        .map(|f| (f.start, f.end + evidence.fault_grace_ns))
+        .collect();
+    windows.sort();
+    let mut merged: Vec<(u64, u64)> = Vec::new();
+    for (start, end) in windows {
+        match merged.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => merged.push((start, end)),
+        }
+    }
+    merged
+}
+
+fn healthy_time(unhealthy: &[(u64, u64)], from: u64, to: u64) -> u64 {
+    let sick: u64 = unhealthy
+        .iter()
+        .map(|&(start, end)| end.min(to).saturating_sub(start.max(from)))
+        .sum();
+    to.saturating_sub(from).saturating_sub(sick)
+}
+
+fn check_hangs(evidence: &Evidence, waits: &[Wait], findings: &mut Findings) {
+    let unhealthy = unhealthy(evidence);
+    for wait in waits {
+        let healthy = healthy_time(&unhealthy, wait.from, wait.to);
+        if healthy > evidence.hang_limit_ns {
+            findings.hangs.push(format!(
+                "{} waited in acquire from {} to {} ({} ms of it healthy)",
+                name(evidence, wait.process, wait.task),
+                wait.from,
+                wait.to,
+                healthy / 1_000_000,
+            ));
+        }
+    }
+    let Some(stop) = evidence.stop_sent_at else {
+        return;
+    };
+    for log in evidence.processes.iter().filter(|log| !log.killed) {
+        let idle = log
+            .events
+            .iter()
+            .find(|e| e.task.is_none() && e.name == "idle" && e.at >= stop);
+        match idle {
+            Some(idle) if idle.at - stop <= evidence.hang_limit_ns => {}
+            Some(idle) => findings.hangs.push(format!(
+                "{} went idle {} ms after it was asked to stop",
+                log.id,
+                (idle.at - stop) / 1_000_000
+            )),
+            None => findings.hangs.push(format!(
+                "{} never went idle after it was asked to stop",
+                log.id
+            )),
+        }
+    }
+}
+
+fn check_recovery(evidence: &Evidence, findings: &mut Findings) {
+    let mut acquisitions: Vec<u64> = evidence
+        .processes
+        .iter()
+        .flat_map(|log| log.events.iter())
+        .filter(|e| e.name == "acquired")
+        .map(|e| e.at)
+        .collect();
+    acquisitions.sort_unstable();
+    for fault in &evidence.faults {
+        let next = acquisitions.partition_point(|&at| at <= fault.end);
+        match acquisitions.get(next) {
+            Some(at) => findings.recovery_ms.push((at - fault.end) / 1_000_000),
+            None => findings.unrecovered += 1,
+        }
+    }
+    findings.recovery_ms.sort_unstable();
+}

@@ -1,0 +1,279 @@
+//! The client processes of a run, each behind fault proxies of its own.
+
+use crate::client_kind::ClientKind;
+use crate::events::read_log;
+use crate::worker::{Broken, Mode};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+use zk_sync_testkit::{FaultProxy, TestkitError, ZkEnsemble};
+
+const CURATOR_SOURCE: &str = include_str!("../peers/TortureCurator.java");
+const GO_SOURCE: &str = include_str!("../peers/torture_gozk.go");
+
+/// How long a client may take to connect and start its tasks.
+const READY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// One fault proxy per server, so that a client's whole path to the ensemble can be cut.
+#[derive(Debug)]
+pub struct ClientLink {
+    proxies: Vec<FaultProxy>,
+}
+
+impl ClientLink {
+    /// Proxies in front of every server of `ensemble`.
+    pub fn new(ensemble: &ZkEnsemble) -> std::io::Result<ClientLink> {
+        let proxies = (0..ensemble.len())
+            .map(|i| FaultProxy::start(ensemble.server_addr(i)))
+            .collect::<std::io::Result<_>>()?;
+        Ok(ClientLink { proxies })
+    }
+
+    /// The connect string through the proxies.
+    pub fn connect_string(&self) -> String {
+        let addrs: Vec<String> = self.proxies.iter().map(|p| p.connect_string()).collect();
+        addrs.join(",")
+    }
+
+    /// Closes every connection and refuses new ones.
+    pub fn cut(&self) {
+        self.proxies.iter().for_each(FaultProxy::cut);
+    }
+
+    /// Forwards nothing, keeping connections open.
+    pub fn blackhole(&self) {
+        self.proxies.iter().for_each(FaultProxy::blackhole);
+    }
+
+    /// Forwards again.
+    pub fn restore(&self) {
+        self.proxies.iter().for_each(FaultProxy::restore);
+    }
+}
+
+/// What every client of a run shares.
+#[derive(Debug, Clone)]
+pub struct ClientSettings {
+    /// The `zk-sync-torture` binary (run as `worker`).
+    pub worker_exe: PathBuf,
+    /// The servers' own connect string (for session expiry).
+    pub servers: String,
+    /// The path contended for.
+    pub path: String,
+    /// The fenced store.
+    pub store: PathBuf,
+    /// Where logs go.
+    pub dir: PathBuf,
+    /// The recipe.
+    pub mode: Mode,
+    /// Session timeout, milliseconds.
+    pub session_timeout_ms: u64,
+    /// Longest sleep inside a hold, milliseconds.
+    pub sleep_ms: u64,
+    /// rwlock: percent of writes.
+    pub writers_pct: u64,
+    /// election: work cycles per term.
+    pub term_writes: u32,
+    /// How zk-sync clients are broken, if at all.
+    pub broken: Broken,
+}
+
+/// A running client process.
+#[derive(Debug)]
+pub struct ClientProcess {
+    /// Its name in the run (`zk-sync-1`, …).
+    pub id: String,
+    /// Its library.
+    pub kind: ClientKind,
+    /// Its path to the servers.
+    pub link: ClientLink,
+    /// Its event log.
+    pub log: PathBuf,
+    /// Whether the fault injector killed it.
+    pub killed: bool,
+    child: Child,
+    stdin: Option<ChildStdin>,
+}
+
+impl ClientProcess {
+    /// Starts client `id` of `kind` with `tasks` contenders and waits until it says `READY`.
+    ///
+    /// # Errors
+    ///
+    /// When the peer cannot be built or started, or does not get ready in time.
+    pub fn start(
+        settings: &ClientSettings,
+        ensemble: &ZkEnsemble,
+        kind: ClientKind,
+        id: String,
+        tasks: usize,
+        seed: u64,
+    ) -> Result<ClientProcess, TestkitError> {
+        let link = ClientLink::new(ensemble)?;
+        let log = settings.dir.join(format!("{id}.log"));
+        let mut command = match kind {
+            ClientKind::ZkSync => {
+                let mut command = Command::new(&settings.worker_exe);
+                command.arg("worker").args([
+                    "--servers",
+                    &settings.servers,
+                    "--broken",
+                    broken_flag(settings.broken),
+                ]);
+                command
+            }
+            ClientKind::Curator => {
+                zk_sync_testkit::curator_program("TortureCurator", CURATOR_SOURCE)?
+            }
+            ClientKind::Go => zk_sync_testkit::go_zookeeper_program("torture_gozk", GO_SOURCE)?,
+        };
+        command
+            .args([
+                "--connect",
+                &link.connect_string(),
+                "--path",
+                &settings.path,
+            ])
+            .arg("--store")
+            .arg(&settings.store)
+            .arg("--log")
+            .arg(&log)
+            .args(["--mode", mode_flag(settings.mode)])
+            .args(["--tasks", &tasks.to_string()])
+            .args([
+                "--session-timeout-ms",
+                &settings.session_timeout_ms.to_string(),
+            ])
+            .args(["--sleep-ms", &settings.sleep_ms.to_string()])
+            .args(["--writers-pct", &settings.writers_pct.to_string()])
+            .args(["--term-writes", &settings.term_writes.to_string()])
+            .args(["--seed", &seed.to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(std::fs::File::create(
+                settings.dir.join(format!("{id}.stderr")),
+            )?));
+        let mut child = command.spawn()?;
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (ready_tx, ready_rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if line.trim() == "READY" {
+                    let _ = ready_tx.send(());
+                }
+            }
+        });
+        let mut client = ClientProcess {
+            id,
+            kind,
+            link,
+            log,
+            killed: false,
+            child,
+            stdin,
+        };
+        if ready_rx.recv_timeout(READY_TIMEOUT).is_err() {
+            client.kill();
+            return Err(TestkitError::Timeout {
+                what: format!("client {} to get ready", client.id),
+                after: READY_TIMEOUT,
+                log_tail: std::fs::read_to_string(
+                    settings.dir.join(format!("{}.stderr", client.id)),
+                )
+                .unwrap_or_default(),
+            });
+        }
+        Ok(client)
+    }
+
+    /// Sends one line to the client's standard input (`stop`, `expire`).
+    pub fn send(&mut self, line: &str) {
+        if let Some(stdin) = &mut self.stdin {
+            let _ = writeln!(stdin, "{line}");
+            let _ = stdin.flush();
+        }
+    }
+
+    /// Closes standard input: the client exits once idle.
+    pub fn close_stdin(&mut self) {
+        self.stdin = None;
+    }
+
+    /// SIGKILL, reaped.
+    pub fn kill(&mut self) {
+        self.resume();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGSTOP.
+    pub fn pause(&self) {
+        self.signal(libc::SIGSTOP);
+    }
+
+    /// SIGCONT.
+    pub fn resume(&self) {
+        self.signal(libc::SIGCONT);
+    }
+
+    fn signal(&self, signal: libc::c_int) {
+        if let Ok(pid) = libc::pid_t::try_from(self.child.id()) {
+            // SAFETY: kill(2) on our own child.
+            unsafe { libc::kill(pid, signal) };
+        }
+    }
+
+    /// Whether the client logged that all its tasks stopped.
+    pub fn is_idle(&self) -> bool {
+        read_log(&self.log)
+            .map(|events| events.iter().any(|e| e.task.is_none() && e.name == "idle"))
+            .unwrap_or(false)
+    }
+
+    /// Waits at most `limit` for the process to exit, then kills it.
+    pub fn wait_exit(&mut self, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self.kill();
+    }
+
+    /// The log's path.
+    pub fn log_path(&self) -> &Path {
+        &self.log
+    }
+}
+
+impl Drop for ClientProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn mode_flag(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Mutex => "mutex",
+        Mode::Rwlock => "rwlock",
+        Mode::Leader => "leader",
+    }
+}
+
+fn broken_flag(broken: Broken) -> &'static str {
+    match broken {
+        Broken::None => "none",
+        Broken::EveryoneIn => "everyone-in",
+        Broken::IgnoreUncertain => "ignore-uncertain",
+    }
+}
