@@ -149,7 +149,8 @@ impl ClientProcess {
             .args(["--sleep-ms", &settings.sleep_ms.to_string()])
             .args(["--writers-pct", &settings.writers_pct.to_string()])
             .args(["--term-writes", &settings.term_writes.to_string()])
-            .args(["--seed", &seed.to_string()])
+            // Every peer takes a signed 64-bit seed.
+            .args(["--seed", &(seed >> 1).to_string()])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(std::fs::File::create(
@@ -236,6 +237,29 @@ impl ClientProcess {
         read_log(&self.log)
             .map(|events| events.iter().any(|e| e.task.is_none() && e.name == "idle"))
             .unwrap_or(false)
+    }
+
+    /// Whether one of the client's tasks is inside a hold right now, going by the tail of its
+    /// log (its last event is `acquired` or `read`).
+    pub fn is_holding(&self) -> bool {
+        use std::io::{Read, Seek, SeekFrom};
+        let Ok(mut file) = std::fs::File::open(&self.log) else {
+            return false;
+        };
+        let length = file.metadata().map_or(0, |m| m.len());
+        let _ = file.seek(SeekFrom::Start(length.saturating_sub(8192)));
+        let mut tail = String::new();
+        if file.read_to_string(&mut tail).is_err() {
+            return false;
+        }
+        let mut last: std::collections::BTreeMap<u32, String> = Default::default();
+        for event in tail.lines().filter_map(crate::events::Event::parse) {
+            if let Some(task) = event.task {
+                last.insert(task, event.name);
+            }
+        }
+        last.values()
+            .any(|name| name == "acquired" || name == "read")
     }
 
     /// Waits at most `limit` for the process to exit, then kills it.

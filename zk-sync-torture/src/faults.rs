@@ -12,6 +12,9 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use zk_sync_testkit::ZkEnsemble;
 
+/// How long a kill or pause waits for its target to be inside a hold.
+const HOLDER_WAIT: Duration = Duration::from_secs(3);
+
 /// One kind of fault.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
@@ -31,9 +34,10 @@ pub enum Fault {
     BlackholeLong,
     /// Expire a zk-sync client's session on the server.
     ExpireSession,
-    /// kill -9 a client process (then start a new one of the same kind).
+    /// kill -9 a client process while it holds (then start a new one of the same kind).
     KillClient,
-    /// SIGSTOP a zk-sync client process for longer than the session timeout, then SIGCONT.
+    /// SIGSTOP a zk-sync client process while it holds, for longer than the session timeout,
+    /// then SIGCONT.
     PauseClient,
 }
 
@@ -190,7 +194,19 @@ impl Injector<'_> {
         if candidates.is_empty() {
             return None;
         }
-        let index = *rng.pick(&candidates);
+        let first = rng.between(0, candidates.len() as u64 - 1) as usize;
+        let mut index = candidates[first];
+        if matches!(fault, Fault::KillClient | Fault::PauseClient) {
+            // Kill or pause a holder: look round the candidates (without drawing from the
+            // seeded generator, so the schedule stays repeatable) until one is inside a hold.
+            let give_up = Instant::now() + HOLDER_WAIT;
+            let mut turn = first;
+            while !clients[index].is_holding() && Instant::now() < give_up {
+                std::thread::sleep(Duration::from_micros(200));
+                turn += 1;
+                index = candidates[turn % candidates.len()];
+            }
+        }
         let id = clients[index].id.clone();
         self.begin(fault, &id);
         let heal_after = match fault {
