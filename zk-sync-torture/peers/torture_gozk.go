@@ -1,6 +1,6 @@
 // Torture-suite peer: contends for a mutex with go-zookeeper's zk.Lock and does
 // fenced read-sleep-write cycles on a shared store file, logging every step.
-// See the suite's README for the log format. Mutex mode only.
+// Each task has a session of its own (see contender). Mutex mode only.
 package main
 
 import (
@@ -21,25 +21,21 @@ import (
 )
 
 var (
-	connect    = flag.String("connect", "", "ZooKeeper connect string host:port[,host:port...]")
-	lockPath   = flag.String("path", "", "lock path")
-	storePath  = flag.String("store", "", "fenced store file")
-	logPath    = flag.String("log", "", "event log to append to")
-	mode       = flag.String("mode", "", "mutex (only)")
-	tasks      = flag.Int("tasks", 1, "concurrent contenders")
-	timeoutMs  = flag.Int("session-timeout-ms", 4000, "session timeout")
-	sleepMs    = flag.Int("sleep-ms", 5, "max sleep inside a hold")
-	_          = flag.Int("writers-pct", 30, "ignored (rwlock only)")
-	_          = flag.Int("term-writes", 3, "ignored (leader only)")
-	seed       = flag.Int64("seed", 1, "random seed")
-	acl        = zk.WorldACL(zk.PermAll)
-	conn       *zk.Conn
-	connMu     sync.Mutex // held across zk.Connect so the event callback never sees conn unset
-	told       int64      // bumped on every uncertain / lost; a hold that sees it change must not write
-	stopFlag   int32
-	closing    int32
-	stdinEOF   = make(chan struct{})
-	gotSession = make(chan struct{})
+	connect   = flag.String("connect", "", "ZooKeeper connect string host:port[,host:port...]")
+	lockPath  = flag.String("path", "", "lock path")
+	storePath = flag.String("store", "", "fenced store file")
+	logPath   = flag.String("log", "", "event log to append to")
+	mode      = flag.String("mode", "", "mutex (only)")
+	tasks     = flag.Int("tasks", 1, "concurrent contenders")
+	timeoutMs = flag.Int("session-timeout-ms", 4000, "session timeout")
+	sleepMs   = flag.Int("sleep-ms", 5, "max sleep inside a hold")
+	_         = flag.Int("writers-pct", 30, "ignored (rwlock only)")
+	_         = flag.Int("term-writes", 3, "ignored (leader only)")
+	seed      = flag.Int64("seed", 1, "random seed")
+	acl       = zk.WorldACL(zk.PermAll)
+	stopFlag  int32
+	closing   int32
+	stdinEOF  = make(chan struct{})
 )
 
 // ---- event log: one write(2) per line on an O_APPEND file, so a SIGKILL never tears a line
@@ -127,44 +123,69 @@ type quiet struct{}
 
 func (quiet) Printf(string, ...interface{}) {}
 
-// Only the zk connection's own loop goroutine reports session states, so these
-// two need no lock.
-var (
+// contender is one task with a session of its own. go-zookeeper's Lock() returns
+// an error without deleting the node it created when a request after the create
+// fails (a connection closed mid-acquire); the node then blocks every contender,
+// of every library, for as long as the session lives. With a session per task,
+// every node of the session that is not held is such a leftover, and the task
+// deletes them after a failed Lock().
+type contender struct {
+	t    string
+	conn *zk.Conn
+	mu   sync.Mutex // held across zk.Connect so the callback never sees conn unset
+	told int64      // bumped on every uncertain / lost; a hold that sees it change must not write
+	// Only the connection's own loop goroutine touches these.
 	up          bool
 	lastSession int64
 	gotOnce     sync.Once
-)
+	gotSession  chan struct{}
+}
 
 // onEvent is a zk.WithEventCallback: unlike the event channel it cannot drop
 // events, and it runs before the library acts on the new state.
-func onEvent(ev zk.Event) {
+func (c *contender) onEvent(ev zk.Event) {
 	if ev.Type != zk.EventSession || atomic.LoadInt32(&closing) == 1 {
 		return
 	}
 	switch ev.State {
 	case zk.StateHasSession:
-		connMu.Lock()
-		sid := conn.SessionID()
-		connMu.Unlock()
-		if sid == lastSession {
-			event("-", "reconnected")
+		c.mu.Lock()
+		sid := c.conn.SessionID()
+		c.mu.Unlock()
+		if sid == c.lastSession {
+			event("-", "reconnected", "task="+c.t)
 		} else {
-			lastSession = sid
-			event("-", "connected", fmt.Sprintf("session=%x", uint64(sid)))
+			c.lastSession = sid
+			event("-", "connected", fmt.Sprintf("session=%x", uint64(sid)), "task="+c.t)
 		}
-		up = true
-		gotOnce.Do(func() { close(gotSession) })
+		c.up = true
+		c.gotOnce.Do(func() { close(c.gotSession) })
 	case zk.StateDisconnected: // also reported after every failed attempt; log the first
-		if up {
-			up = false
-			atomic.AddInt64(&told, 1)
-			event("-", "uncertain")
+		if c.up {
+			c.up = false
+			atomic.AddInt64(&c.told, 1)
+			event("-", "uncertain", "task="+c.t)
 		}
 	case zk.StateExpired: // only learnt when a server answers our reconnect
-		up = false
-		atomic.AddInt64(&told, 1)
-		event("-", "lost")
+		c.up = false
+		atomic.AddInt64(&c.told, 1)
+		event("-", "lost", "task="+c.t)
 	}
+}
+
+func (c *contender) connect() {
+	c.mu.Lock()
+	conn, events, err := zk.Connect(strings.Split(*connect, ","), time.Duration(*timeoutMs)*time.Millisecond,
+		zk.WithLogger(quiet{}), zk.WithLogInfo(false), zk.WithEventCallback(c.onEvent))
+	c.conn = conn
+	c.mu.Unlock()
+	if err != nil {
+		fail(err.Error())
+	}
+	go func() { // the callback already saw everything; keep the channel drained
+		for range events {
+		}
+	}()
 }
 
 // ---- the contender
@@ -182,10 +203,9 @@ func seqOf(name string) int64 {
 
 // holder finds the lock's holder (lowest "lock-" node) and returns its czxid if it
 // belongs to session sid, which must also still be our session; zk.Lock keeps our
-// node's path private. All our tasks share sid, but while sid lives, nothing of
-// ours sorts below the node that just won.
-func holder(sid int64) (token int64, node string, err error) {
-	kids, _, err := conn.Children(*lockPath)
+// node's path private.
+func (c *contender) holder(sid int64) (token int64, node string, err error) {
+	kids, _, err := c.conn.Children(*lockPath)
 	if err != nil {
 		return -1, "", err
 	}
@@ -199,19 +219,38 @@ func holder(sid int64) (token int64, node string, err error) {
 		return -1, "", nil
 	}
 	node = *lockPath + "/" + best
-	ok, st, err := conn.Exists(node)
+	ok, st, err := c.conn.Exists(node)
 	if err != nil {
 		return -1, node, err
 	}
-	if !ok || st.EphemeralOwner != sid || conn.SessionID() != sid {
+	if !ok || st.EphemeralOwner != sid || c.conn.SessionID() != sid {
 		return -1, node, nil
 	}
 	return st.Czxid, node, nil
 }
 
+// removeLeftovers deletes every node of our session under the path: after a
+// failed Lock() none of them is held, and one may block everyone.
+func (c *contender) removeLeftovers() {
+	sid := c.conn.SessionID()
+	kids, _, err := c.conn.Children(*lockPath)
+	if err != nil {
+		return // the next failure tries again; an expired session took them anyway
+	}
+	for _, k := range kids {
+		node := *lockPath + "/" + k
+		if ok, st, err := c.conn.Exists(node); err == nil && ok && st.EphemeralOwner == sid {
+			if c.conn.Delete(node, -1) == nil {
+				event(c.t, "leftover_deleted", "node="+node)
+			}
+		}
+	}
+}
+
 // hold runs steps 2-6 of one hold; the caller releases.
-func hold(t string, rnd *rand.Rand, sid, told0 int64) {
-	token, node, err := holder(sid)
+func (c *contender) hold(rnd *rand.Rand, sid, told0 int64) {
+	t := c.t
+	token, node, err := c.holder(sid)
 	if err != nil {
 		event(t, "skip", "reason=not_owner", "err="+short(err))
 		return
@@ -228,7 +267,7 @@ func hold(t string, rnd *rand.Rand, sid, told0 int64) {
 	}
 	event(t, "read", fmt.Sprintf("value=%d", v))
 	time.Sleep(time.Duration(1+rnd.Intn(*sleepMs)) * time.Millisecond)
-	if atomic.LoadInt64(&told) != told0 || conn.State() != zk.StateHasSession {
+	if atomic.LoadInt64(&c.told) != told0 || c.conn.State() != zk.StateHasSession {
 		event(t, "skip", "reason=told")
 		return
 	}
@@ -247,57 +286,57 @@ func hold(t string, rnd *rand.Rand, sid, told0 int64) {
 // release deletes our node. A failed Delete leaves the node behind for as long
 // as the session lives, blocking every contender, so retry while the session
 // could still be alive (at most one session timeout). Reports success.
-func release(t string, lock *zk.Lock, sid int64) bool {
+func (c *contender) release(lock *zk.Lock, sid int64) bool {
 	deadline := time.Now().Add(time.Duration(*timeoutMs) * time.Millisecond)
 	for attempt := 0; ; attempt++ {
 		err := lock.Unlock()
 		if err == nil || (err == zk.ErrNoNode && attempt > 0) { // NoNode on a retry: our earlier delete went through
-			event(t, "released", "ok=true")
+			event(c.t, "released", "ok=true")
 			return err == nil
 		}
-		if err == zk.ErrNoNode || err == zk.ErrNotLocked || conn.SessionID() != sid || time.Now().After(deadline) {
-			event(t, "released", "ok=false", "err="+short(err))
+		if err == zk.ErrNoNode || err == zk.ErrNotLocked || c.conn.SessionID() != sid || time.Now().After(deadline) {
+			event(c.t, "released", "ok=false", "err="+short(err))
 			return false
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 }
 
-func task(i int, wg *sync.WaitGroup) {
+func (c *contender) run(i int, wg *sync.WaitGroup) {
 	defer wg.Done()
-	t := strconv.Itoa(i)
+	t := c.t
 	rnd := rand.New(rand.NewSource(*seed*1000003 + int64(i)))
-	lock := zk.NewLock(conn, *lockPath, acl)
+	lock := zk.NewLock(c.conn, *lockPath, acl)
 	for atomic.LoadInt32(&stopFlag) == 0 {
 		func() {
 			defer func() { // never let a task die
 				if r := recover(); r != nil {
 					event(t, "task_error", fmt.Sprintf("err=%v", r))
-					lock = zk.NewLock(conn, *lockPath, acl)
+					lock = zk.NewLock(c.conn, *lockPath, acl)
 					time.Sleep(100 * time.Millisecond)
 				}
 			}()
 			// Start from a live session: the ownership check needs the session the
 			// node will be created in (SessionID() is 0 right after an expiry).
-			for conn.State() != zk.StateHasSession {
+			for c.conn.State() != zk.StateHasSession {
 				if atomic.LoadInt32(&stopFlag) == 1 {
 					return
 				}
 				time.Sleep(10 * time.Millisecond)
 			}
 			event(t, "acquire", "kind=x")
-			sid := conn.SessionID()
+			sid := c.conn.SessionID()
 			if err := lock.Lock(); err != nil {
 				event(t, "acquire_error", "err="+short(err))
-				// The failed Lock may have left its node behind (it does not clean up); a
-				// fresh Lock is needed because the old one may be half-initialised.
-				lock = zk.NewLock(conn, *lockPath, acl)
+				c.removeLeftovers()
+				// A fresh Lock: the old one may be half-initialised.
+				lock = zk.NewLock(c.conn, *lockPath, acl)
 				time.Sleep(100 * time.Millisecond)
 				return
 			}
-			hold(t, rnd, sid, atomic.LoadInt64(&told))
-			if !release(t, lock, sid) {
-				lock = zk.NewLock(conn, *lockPath, acl) // the old one still thinks it holds
+			c.hold(rnd, sid, atomic.LoadInt64(&c.told))
+			if !c.release(lock, sid) {
+				lock = zk.NewLock(c.conn, *lockPath, acl) // the old one still thinks it holds
 			}
 		}()
 	}
@@ -340,24 +379,19 @@ func main() {
 		close(stdinEOF)
 	}()
 
-	connMu.Lock()
-	c, events, err := zk.Connect(strings.Split(*connect, ","), time.Duration(*timeoutMs)*time.Millisecond,
-		zk.WithLogger(quiet{}), zk.WithLogInfo(false), zk.WithEventCallback(onEvent))
-	conn = c
-	connMu.Unlock()
-	if err != nil {
-		fail(err.Error())
+	contenders := make([]*contender, *tasks)
+	for i := range contenders {
+		contenders[i] = &contender{t: strconv.Itoa(i), gotSession: make(chan struct{})}
+		contenders[i].connect()
 	}
-	go func() { // the callback already saw everything; keep the channel drained
-		for range events {
-		}
-	}()
-	<-gotSession // waits forever: network trouble must not end the process
+	for _, c := range contenders {
+		<-c.gotSession // waits forever: network trouble must not end the process
+	}
 
 	var wg sync.WaitGroup
-	for i := 0; i < *tasks; i++ {
+	for i, c := range contenders {
 		wg.Add(1)
-		go task(i, &wg)
+		go c.run(i, &wg)
 	}
 	fmt.Println("READY")
 	wg.Wait()
@@ -365,7 +399,9 @@ func main() {
 
 	<-stdinEOF
 	atomic.StoreInt32(&closing, 1)
-	conn.Close()
+	for _, c := range contenders {
+		c.conn.Close()
+	}
 	logFile.Close()
 	os.Exit(0)
 }
