@@ -72,7 +72,15 @@ pub(crate) async fn hold_until_signal(
                 eprintln!("zk-sync: {} {}", held.what, trouble(held.hold));
                 // Until the connection returns (or the hold's end is seen by `lost`).
                 let epoch = held.hold.epoch();
-                let back = status.wait_for(|s| s.has_ended(epoch) || (s.epoch == epoch && s.state.is_connected()));
+                let connected = status.wait_for(|s| s.has_ended(epoch) || (s.epoch == epoch && s.state.is_connected()));
+                // Connected again is not enough: the server must have answered (the hold's
+                // lease is young again).
+                let back = async {
+                    let _ = connected.await;
+                    while held.hold.is_uncertain() && !held.hold.is_lost() {
+                        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    }
+                };
                 tokio::select! {
                     _ = back => {}
                     reason = held.hold.lost() => {
@@ -97,8 +105,10 @@ fn trouble(hold: &Hold) -> String {
             "ZooKeeper session lost"
         };
         format!("was lost ({reason})")
-    } else {
+    } else if hold.session().status().state == SessionState::Suspended {
         "may be lost (connection to ZooKeeper suspended)".to_owned()
+    } else {
+        "may be lost (no reply from ZooKeeper for two thirds of the session timeout)".to_owned()
     }
 }
 

@@ -15,7 +15,7 @@ pub const ACQUISITIONS_TOTAL: &str = "zk_sync_acquisitions_total";
 pub const HOLD_DURATION_SECONDS: &str = "zk_sync_hold_duration_seconds";
 /// Gauge: callers currently waiting to acquire. Label: `primitive`.
 pub const WAITERS: &str = "zk_sync_waiters";
-/// Counter: holds lost. Labels: `primitive`, `reason` (`session_lost`, `closed`, `node_deleted`).
+/// Counter: holds lost. Labels: `primitive`, `reason` (`session_lost`, `closed`, `node_deleted`, `lease_expired`).
 pub const HOLDS_LOST_TOTAL: &str = "zk_sync_holds_lost_total";
 /// Gauge: 1 while this process leads an election. Label: `election` (opt-in).
 pub const LEADER: &str = "zk_sync_leader";

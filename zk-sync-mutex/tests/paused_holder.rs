@@ -30,10 +30,11 @@ async fn paused_child_entry_point() {
     let mut previous = Instant::now();
     loop {
         tokio::time::sleep(Duration::from_millis(2)).await;
-        let held = guard.ensure_held();
+        // The gap first: a pause landing between the two shows as a failed check.
         let gap = previous.elapsed();
+        let held = guard.ensure_held();
         previous = Instant::now();
-        if gap > Duration::from_secs(1) {
+        if gap > Duration::from_secs(1) || held.is_err() {
             let first = match &held {
                 Ok(()) => "ok".to_owned(),
                 Err(error) => format!("err session_lost={}", error.is_session_lost()),
@@ -41,7 +42,6 @@ async fn paused_child_entry_point() {
             println!("WOKE after {}ms: {first}", gap.as_millis());
             break;
         }
-        assert!(held.is_ok(), "lost before the pause: {held:?}");
     }
     match guard.unlock().await {
         Ok(()) => println!("UNLOCK ok"),

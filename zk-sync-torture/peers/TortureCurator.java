@@ -38,6 +38,8 @@ public class TortureCurator {
     // Bumped on every SUSPENDED / LOST: a hold that sees it change must not write.
     static final AtomicLong told = new AtomicLong();
     static volatile boolean stop;
+    /** How long after stdin's end the process may take to finish its holds and exit. */
+    static final long EXIT_GRACE_MS = 20_000;
     static final CountDownLatch stdinEof = new CountDownLatch(1);
     static final CountDownLatch firstSession = new CountDownLatch(1);
     static long lastSession; // only touched by Curator's state-listener thread
@@ -319,6 +321,13 @@ public class TortureCurator {
             }
             stop = true;
             stdinEof.countDown();
+            // The parent is gone (or done): tasks stuck behind a dead cluster must not keep
+            // this process alive.
+            try {
+                Thread.sleep(EXIT_GRACE_MS);
+            } catch (InterruptedException ignored) {
+            }
+            Runtime.getRuntime().halt(0);
         }, "stdin");
         in.setDaemon(true);
         in.start();

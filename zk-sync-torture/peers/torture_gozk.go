@@ -377,6 +377,10 @@ func main() {
 		}
 		atomic.StoreInt32(&stopFlag, 1)
 		close(stdinEOF)
+		// The parent is gone (or done): tasks stuck behind a dead cluster must not keep
+		// this process alive.
+		time.Sleep(20 * time.Second)
+		os.Exit(0)
 	}()
 
 	contenders := make([]*contender, *tasks)

@@ -127,7 +127,7 @@ impl Injector<'_> {
 
     fn inject(&self, fault: Fault, rng: &mut Rng) {
         let start = mono_ns();
-        let target = match fault {
+        let (target, client) = match fault {
             Fault::KillLeader | Fault::KillFollower => {
                 let Some(leader) = self.ensemble.leader() else {
                     return; // electing: try something else next time
@@ -146,7 +146,7 @@ impl Injector<'_> {
                 if let Err(error) = self.ensemble.restart(server) {
                     eprintln!("torture: restarting server {server}: {error}");
                 }
-                format!("server-{server}")
+                (format!("server-{server}"), None)
             }
             Fault::PauseServer => {
                 let server = rng.between(0, self.ensemble.len() as u64 - 1) as usize;
@@ -154,10 +154,10 @@ impl Injector<'_> {
                 self.ensemble.pause(server);
                 std::thread::sleep(self.millis(rng, 0.25, 1.5));
                 self.ensemble.resume(server);
-                format!("server-{server}")
+                (format!("server-{server}"), None)
             }
             _ => match self.client_fault(fault, rng) {
-                Some(target) => target,
+                Some(target) => (target.clone(), Some(target)),
                 None => return,
             },
         };
@@ -172,6 +172,7 @@ impl Injector<'_> {
             .unwrap_or_else(|e| e.into_inner())
             .push(FaultWindow {
                 kind: fault.label().to_owned(),
+                target: client,
                 start,
                 end,
             });

@@ -10,6 +10,7 @@
 //! then writes the value plus one: two holders that overlap lose an increment, which the
 //! checker sees because each write reports the value it read and the value it found.
 
+use crate::clock::mono_ns;
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileExt;
@@ -65,6 +66,19 @@ impl FencedStore {
         self.locked(|file| Ok(read_record(file)?.1))
     }
 
+    /// Like [`read`](Self::read), but first asks `still_held` under the store's lock; also
+    /// returns the moment of the read (`CLOCK_MONOTONIC` ns, taken under the lock, so a pause
+    /// before the caller logs it does not move it). `None` when `still_held` said no.
+    pub fn read_if(&self, still_held: impl FnOnce() -> bool) -> io::Result<Option<(i64, u64)>> {
+        self.locked(|file| {
+            if !still_held() {
+                return Ok(None);
+            }
+            let at = mono_ns();
+            Ok(Some((read_record(file)?.1, at)))
+        })
+    }
+
     /// The last accepted token and the stored value.
     pub fn snapshot(&self) -> io::Result<(i64, i64)> {
         self.locked(read_record)
@@ -73,29 +87,33 @@ impl FencedStore {
     /// Stores `value` if `token` is at least the last accepted token. Returns what it did and
     /// the value it found.
     pub fn write(&self, token: i64, value: i64) -> io::Result<(WriteResult, i64)> {
-        let written = self.write_if(token, value, || true)?;
-        Ok(written.expect("unconditional write"))
+        let (result, found, _) = self
+            .write_if(token, value, || true)?
+            .expect("unconditional");
+        Ok((result, found))
     }
 
     /// Like [`write`](Self::write), but first asks `still_held` under the store's lock, so
     /// that nothing but the write itself happens between the holder's last check and the
-    /// resource. `None` when `still_held` said no (nothing was written).
+    /// resource; also returns the moment of the write, taken under the lock. `None` when
+    /// `still_held` said no (nothing was written).
     pub fn write_if(
         &self,
         token: i64,
         value: i64,
         still_held: impl FnOnce() -> bool,
-    ) -> io::Result<Option<(WriteResult, i64)>> {
+    ) -> io::Result<Option<(WriteResult, i64, u64)>> {
         self.locked(|file| {
             if !still_held() {
                 return Ok(None);
             }
+            let at = mono_ns();
             let (last, found) = read_record(file)?;
             if token < last {
-                return Ok(Some((WriteResult::Rejected, found)));
+                return Ok(Some((WriteResult::Rejected, found, at)));
             }
             file.write_all_at(format_record(token, value).as_bytes(), 0)?;
-            Ok(Some((WriteResult::Accepted, found)))
+            Ok(Some((WriteResult::Accepted, found, at)))
         })
     }
 

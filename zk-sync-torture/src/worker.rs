@@ -85,6 +85,9 @@ pub struct WorkerArgs {
     pub broken: Broken,
 }
 
+/// How long after standard input ends the process may take to finish its holds and exit.
+const EXIT_GRACE: Duration = Duration::from_secs(20);
+
 /// What the parent asks over standard input.
 enum Command {
     Stop,
@@ -196,7 +199,10 @@ fn read_commands() -> mpsc::UnboundedReceiver<Command> {
             };
             let eof = matches!(command, Command::Eof);
             if sender.send(command).is_err() || eof {
-                return;
+                // The parent is gone (or done): tasks stuck behind a dead cluster must not keep
+                // this process alive.
+                std::thread::sleep(EXIT_GRACE);
+                std::process::exit(0);
             }
         }
     });
@@ -260,7 +266,7 @@ async fn contend(context: Arc<Context>, task: usize) {
         let log = &context.log;
         log.emit(Some(task), "acquire", &[("kind", &kind)]);
         if args.broken == Broken::EveryoneIn {
-            acquired(log, task, kind, 0, "-");
+            acquired(&context, task, kind, 0, "-", &|| true);
             touch(&context, task, &mut rng, 0, !writer, &|| true).await;
             log.emit(Some(task), "released", &[("ok", &true)]);
             continue;
@@ -269,9 +275,10 @@ async fn contend(context: Arc<Context>, task: usize) {
             (Mode::Mutex, _) => match mutex.lock().await {
                 Ok(guard) => {
                     let token = guard.fencing_token().as_i64();
-                    acquired(log, task, kind, token, guard.path());
                     let held = || guard.ensure_held().is_ok() && !guard.is_uncertain();
-                    touch(&context, task, &mut rng, token, false, &held).await;
+                    if acquired(&context, task, kind, token, guard.path(), &held) {
+                        touch(&context, task, &mut rng, token, false, &held).await;
+                    }
                     Some(guard.unlock().await.map_err(|e| e.to_string()))
                 }
                 Err(error) => failed(log, task, error.to_string()).await,
@@ -279,9 +286,10 @@ async fn contend(context: Arc<Context>, task: usize) {
             (Mode::Rwlock, true) => match rwlock.write().await {
                 Ok(guard) => {
                     let token = guard.fencing_token().as_i64();
-                    acquired(log, task, kind, token, guard.path());
                     let held = || guard.ensure_held().is_ok() && !guard.is_uncertain();
-                    touch(&context, task, &mut rng, token, false, &held).await;
+                    if acquired(&context, task, kind, token, guard.path(), &held) {
+                        touch(&context, task, &mut rng, token, false, &held).await;
+                    }
                     Some(guard.unlock().await.map_err(|e| e.to_string()))
                 }
                 Err(error) => failed(log, task, error.to_string()).await,
@@ -289,9 +297,10 @@ async fn contend(context: Arc<Context>, task: usize) {
             (Mode::Rwlock, false) => match rwlock.read().await {
                 Ok(guard) => {
                     let token = guard.fencing_token().as_i64();
-                    acquired(log, task, kind, token, guard.path());
                     let held = || guard.ensure_held().is_ok() && !guard.is_uncertain();
-                    touch(&context, task, &mut rng, token, true, &held).await;
+                    if acquired(&context, task, kind, token, guard.path(), &held) {
+                        touch(&context, task, &mut rng, token, true, &held).await;
+                    }
                     Some(guard.unlock().await.map_err(|e| e.to_string()))
                 }
                 Err(error) => failed(log, task, error.to_string()).await,
@@ -299,9 +308,12 @@ async fn contend(context: Arc<Context>, task: usize) {
             (Mode::Leader, _) => match election.campaign().await {
                 Ok(leadership) => {
                     let token = leadership.fencing_token().as_i64();
-                    acquired(log, task, kind, token, leadership.path());
                     let held = || leadership.ensure_held().is_ok() && !leadership.is_uncertain();
+                    let leading = acquired(&context, task, kind, token, leadership.path(), &held);
                     let term = leadership.run_while_leader(async {
+                        if !leading {
+                            return;
+                        }
                         for _ in 0..args.term_writes {
                             if !touch(&context, task, &mut rng, token, false, &held).await {
                                 break;
@@ -327,12 +339,27 @@ async fn contend(context: Arc<Context>, task: usize) {
     context.log.emit(Some(task), "idle", &[]);
 }
 
-fn acquired(log: &EventLog, task: usize, kind: &str, token: i64, node: &str) {
-    log.emit(
+/// Logs an acquisition, if the hold is still certain now: a grant whose reply was read only
+/// after a pause may already be lost, and is logged as given up instead. Returns whether to
+/// go on with the hold.
+fn acquired(
+    context: &Context,
+    task: usize,
+    kind: &str,
+    token: i64,
+    node: &str,
+    held: &(dyn Fn() -> bool + Sync),
+) -> bool {
+    if context.args.broken == Broken::None && !held() {
+        context.log.emit(Some(task), "skip", &[("reason", &"told")]);
+        return false;
+    }
+    context.log.emit(
         Some(task),
         "acquired",
         &[("token", &token), ("node", &node), ("kind", &kind)],
     );
+    true
 }
 
 async fn failed(log: &EventLog, task: usize, error: String) -> Option<Result<(), String>> {
@@ -354,22 +381,22 @@ async fn touch(
     let log = &context.log;
     let ignore = context.args.broken != Broken::None;
     let check = || ignore || held();
-    if !check() {
-        log.emit(Some(task), "skip", &[("reason", &"told")]);
-        return false;
-    }
-    let value = match context.store.read() {
-        Ok(value) => value,
+    let (value, at) = match context.store.read_if(check) {
+        Ok(Some(read)) => read,
+        Ok(None) => {
+            log.emit(Some(task), "skip", &[("reason", &"told")]);
+            return false;
+        }
         Err(error) => panic!("fenced store: {error}"),
     };
-    log.emit(Some(task), "read", &[("value", &value)]);
+    log.emit(Some(task), "read", &[("value", &value), ("at", &at)]);
     let pause = rng.between(1, context.args.sleep_ms.max(1));
     tokio::time::sleep(Duration::from_millis(pause)).await;
     if reader {
         return true;
     }
     match context.store.write_if(token, value + 1, check) {
-        Ok(Some((result, found))) => {
+        Ok(Some((result, found, at))) => {
             log.emit(
                 Some(task),
                 "write",
@@ -378,6 +405,7 @@ async fn touch(
                     ("read", &value),
                     ("cur", &found),
                     ("result", &result.as_str()),
+                    ("at", &at),
                 ],
             );
             true

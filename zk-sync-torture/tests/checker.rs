@@ -220,6 +220,7 @@ fn a_wait_longer_than_the_limit_of_healthy_time_is_a_hang_and_faults_excuse_it()
 
     run.faults.push(FaultWindow {
         kind: "kill-leader".into(),
+        target: None,
         start: 5 * MS,
         end: 1_500 * MS,
     });
@@ -244,4 +245,60 @@ fn a_process_that_never_goes_idle_after_stop_hangs_and_orphans_are_reported() {
     assert_eq!(findings.hangs.len(), 1, "{:?}", findings.hangs);
     assert_eq!(findings.orphans.len(), 1);
     assert_eq!(findings.problems().len(), 2);
+}
+
+#[test]
+fn a_touch_is_timed_under_the_store_lock_when_the_client_says_so() {
+    // a's write is logged after waking from a pause, but happened (under the lock) before b.
+    let a = vec![
+        "10000000 0 acquired token=100 kind=x".to_owned(),
+        "11000000 0 read value=0 at=11000000".to_owned(),
+        "50000000 0 write token=100 read=0 cur=0 result=accepted at=12000000".to_owned(),
+        "51000000 0 released ok=true".to_owned(),
+    ];
+    let b = lines(&[hold(20, 200, 1, 1, "accepted")]);
+    let findings = check(&evidence(
+        vec![
+            log("a", ClientKind::ZkSync, &a),
+            log("b", ClientKind::ZkSync, &b),
+        ],
+        2,
+    ));
+    assert!(findings.problems().is_empty(), "{:?}", findings.problems());
+}
+
+#[test]
+fn a_killed_writer_may_leave_one_unlogged_increment() {
+    let a = vec![
+        "10000000 0 acquired token=100 kind=x".to_owned(),
+        "11000000 0 read value=0".to_owned(),
+    ];
+    let mut killed = log("a", ClientKind::Go, &a);
+    killed.killed = true;
+    let b = lines(&[hold(20, 200, 1, 1, "accepted")]);
+    let one = check(&evidence(
+        vec![killed.clone(), log("b", ClientKind::ZkSync, &b)],
+        2,
+    ));
+    assert!(one.problems().is_empty(), "{:?}", one.problems());
+    let two = check(&evidence(vec![killed, log("b", ClientKind::ZkSync, &b)], 3));
+    assert_eq!(two.problems().len(), 1, "{:?}", two.problems());
+}
+
+#[test]
+fn a_fault_of_one_client_does_not_excuse_another_clients_wait() {
+    let waiting = vec![
+        "10000000 0 acquire kind=x".to_owned(),
+        format!("{} 0 acquired token=100 kind=x", 2_000 * MS),
+    ];
+    let mut run = evidence(vec![log("a", ClientKind::ZkSync, &waiting)], 0);
+    run.faults.push(FaultWindow {
+        kind: "cut-long".into(),
+        target: Some("other".into()),
+        start: 5 * MS,
+        end: 1_900 * MS,
+    });
+    assert_eq!(check(&run).hangs.len(), 1);
+    run.faults[0].target = Some("a".into());
+    assert!(check(&run).hangs.is_empty());
 }

@@ -281,8 +281,10 @@ impl Hold {
     /// local lease nears its end), or the hold is certainly lost. Stop touching the protected
     /// resource then.
     ///
-    /// If the connection comes back within the session timeout the hold is still valid;
-    /// calling `uncertain` again waits for the next suspension.
+    /// It resolves at once while the hold is uncertain. If the connection comes back within
+    /// the session timeout and the server answers again, the hold is still valid:
+    /// [`is_uncertain`](Hold::is_uncertain) turns false, and `uncertain` waits for the next
+    /// suspension or silence.
     ///
     /// # Cancel safety
     ///
@@ -371,7 +373,7 @@ impl Hold {
     /// in the background as if it had been dropped.
     pub async fn release(mut self) -> Result<(), Error> {
         self.record_hold_duration();
-        if self.lease_has_run_out() {
+        if matches!(self.ensure_held(), Err(Error::LeaseExpired)) {
             return self.release_after_lease_ran_out();
         }
         let Some(epoch) = self
@@ -424,7 +426,7 @@ impl Hold {
     /// not detected here.
     pub fn release_queued(mut self) -> Result<(), Error> {
         self.record_hold_duration();
-        if self.lease_has_run_out() {
+        if matches!(self.ensure_held(), Err(Error::LeaseExpired)) {
             return self.release_after_lease_ran_out();
         }
         self.released = true;

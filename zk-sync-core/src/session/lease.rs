@@ -20,7 +20,7 @@ use futures::FutureExt;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
-use tokio::sync::watch;
+use tokio::sync::{watch, Notify};
 use tokio::time::{sleep_until, Instant};
 
 /// The lease of one epoch, shared by the epoch's backend and every hold taken in it.
@@ -30,12 +30,17 @@ pub(crate) struct Lease {
     /// Nanoseconds since [`base`] at which the newest answered request was sent.
     answered_sent: AtomicU64,
     holds: AtomicUsize,
+    hold_began: Notify,
 }
 
 /// The instant lease times are counted from (one per process, so they fit in an `AtomicU64`).
 fn base() -> Instant {
     static BASE: OnceLock<Instant> = OnceLock::new();
     *BASE.get_or_init(Instant::now)
+}
+
+fn nanos(duration: Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }
 
 fn nanos_since_base(at: Instant) -> u64 {
@@ -50,12 +55,32 @@ impl Lease {
             timeout,
             answered_sent: AtomicU64::new(nanos_since_base(established_from)),
             holds: AtomicUsize::new(0),
+            hold_began: Notify::new(),
         })
     }
 
     /// A request sent at `sent` (see [`Lease::now`]) was answered by the server.
+    ///
+    /// An answer from a follower proves the follower heard from the session, but the leader,
+    /// which expires sessions, hears of it only with the follower's next ping reply, up to half
+    /// a tick later (ZooKeeper makes the session timeout at least two ticks, so half a tick is
+    /// at most a quarter of it). So an answer moves the lease only if it arrives at least a
+    /// quarter of the timeout before the current lease ends: the leader then learns of the
+    /// touch before it could have expired the session, and counts the new timeout from a
+    /// moment after `sent`. Healthy sessions are answered a third of the way in, far from
+    /// that limit; an answer that comes later (say, after a long reconnect) leaves the lease
+    /// to run out, which costs the hold, never safety.
+    ///
+    /// What no answer can rule out: a follower cut off from the leader keeps answering reads
+    /// for up to `syncLimit` ticks while the leader expires the session. The probe is a read,
+    /// so such a partition can keep the lease alive past a real expiry; the fencing token
+    /// covers that case.
     fn answered(&self, sent: u64) {
-        self.answered_sent.fetch_max(sent, Ordering::AcqRel);
+        let arrived = Lease::now();
+        let runs_out = self.answered_sent.load(Ordering::Acquire) + nanos(self.timeout);
+        if arrived + nanos(self.timeout / 4) <= runs_out {
+            self.answered_sent.fetch_max(sent, Ordering::AcqRel);
+        }
     }
 
     fn now() -> u64 {
@@ -111,7 +136,9 @@ impl Lease {
     /// Counts a hold for as long as the returned value lives: the lease is kept young only
     /// while someone depends on it.
     pub(crate) fn hold_started(self: &Arc<Lease>) -> LeaseUse {
-        self.holds.fetch_add(1, Ordering::AcqRel);
+        if self.holds.fetch_add(1, Ordering::AcqRel) == 0 {
+            self.hold_began.notify_one();
+        }
         LeaseUse(self.clone())
     }
 
@@ -136,15 +163,18 @@ impl Drop for LeaseUse {
     }
 }
 
-/// Whether a reply came from the server (as opposed to the wire client giving up on it).
+/// Whether a reply came from the server for a live session: a result, or an error code only a
+/// server sends about the request itself (the wire client makes up the others).
 fn is_answer<T>(reply: &Result<T, ZkErrorCode>) -> bool {
-    !matches!(
+    matches!(
         reply,
-        Err(ZkErrorCode::ConnectionLoss
-            | ZkErrorCode::Timeout
-            | ZkErrorCode::SessionExpired
-            | ZkErrorCode::Closed
-            | ZkErrorCode::Other(_))
+        Ok(_)
+            | Err(ZkErrorCode::NoNode
+                | ZkErrorCode::NodeExists
+                | ZkErrorCode::NotEmpty
+                | ZkErrorCode::BadVersion
+                | ZkErrorCode::NoAuth
+                | ZkErrorCode::NoChildrenForEphemerals)
     )
 }
 
@@ -160,9 +190,11 @@ impl LeasedBackend {
         LeasedBackend { inner, lease }
     }
 
-    /// Follows `reply`, sent just now, into the lease.
-    fn track<'a, T: Send + 'a>(&self, reply: Reply<'a, T>) -> Reply<'a, T> {
-        self.track_from(Lease::now(), reply)
+    /// Sends a request (`send` calls the inner backend) and follows its reply into the lease,
+    /// counting from just before it was sent.
+    fn track<'a, T: Send + 'a>(&self, send: impl FnOnce() -> Reply<'a, T>) -> Reply<'a, T> {
+        let sent = Lease::now();
+        self.track_from(sent, send())
     }
 
     fn track_from<'a, T: Send + 'a>(&self, sent: u64, reply: Reply<'a, T>) -> Reply<'a, T> {
@@ -198,7 +230,7 @@ impl Backend for LeasedBackend {
         kind: NodeKind,
         acl: &'a [Acl],
     ) -> Reply<'a, Created> {
-        self.track(self.inner.create(path, data, kind, acl))
+        self.track(|| self.inner.create(path, data, kind, acl))
     }
 
     fn create_after_deletes<'a>(
@@ -237,33 +269,36 @@ impl Backend for LeasedBackend {
         data: &'a [u8],
         version: Option<i32>,
     ) -> Reply<'a, Stat> {
-        self.track(self.inner.set_data(path, data, version))
+        self.track(|| self.inner.set_data(path, data, version))
     }
 
     fn get_data<'a>(&'a self, path: &'a str) -> Reply<'a, (Vec<u8>, Stat)> {
-        self.track(self.inner.get_data(path))
+        self.track(|| self.inner.get_data(path))
     }
 
     fn get_data_watch<'a>(&'a self, path: &'a str) -> Reply<'a, (Vec<u8>, Stat, WatchFuture)> {
-        self.track(self.inner.get_data_watch(path))
+        self.track(|| self.inner.get_data_watch(path))
     }
 
     fn exists_watch<'a>(&'a self, path: &'a str) -> Reply<'a, (Option<Stat>, WatchFuture)> {
-        self.track(self.inner.exists_watch(path))
+        self.track(|| self.inner.exists_watch(path))
     }
 
     fn get_children<'a>(&'a self, path: &'a str) -> Reply<'a, Vec<String>> {
-        self.track(self.inner.get_children(path))
+        self.track(|| self.inner.get_children(path))
     }
 
     fn get_children_watch<'a>(&'a self, path: &'a str) -> Reply<'a, (Vec<String>, WatchFuture)> {
-        self.track(self.inner.get_children_watch(path))
+        self.track(|| self.inner.get_children_watch(path))
     }
 
     fn zookeeper_client_session(&self) -> Option<::zookeeper_client::SessionInfo> {
         self.inner.zookeeper_client_session()
     }
 }
+
+/// The shortest quiet spell that sends a probe (for a session timeout of almost nothing).
+const MIN_QUIET: Duration = Duration::from_millis(10);
 
 /// How soon an unanswered probe is sent again.
 const PROBE_RETRY: Duration = Duration::from_millis(50);
@@ -277,21 +312,23 @@ pub(crate) async fn keep_alive(
     mut status: watch::Receiver<SessionStatus>,
     epoch: u64,
 ) {
-    let quiet = lease.timeout / 3;
+    let quiet = (lease.timeout / 3).max(MIN_QUIET);
     loop {
-        let due = lease.answered_at() + quiet;
-        tokio::select! {
-            _ = sleep_until(due) => {}
-            _ = status.wait_for(|s| s.has_ended(epoch)) => return,
-        }
-        if lease.holds() == 0 || Instant::now() < lease.answered_at() + quiet {
-            // Nobody depends on the lease, or a reply came in meanwhile: look again later.
-            if lease.holds() == 0 {
-                tokio::select! {
-                    _ = sleep_until(Instant::now() + quiet) => {}
-                    _ = status.wait_for(|s| s.has_ended(epoch)) => return,
-                }
+        if lease.holds() == 0 {
+            // Nobody depends on the lease: sleep until a hold begins.
+            tokio::select! {
+                _ = lease.hold_began.notified() => {}
+                _ = status.wait_for(|s| s.has_ended(epoch)) => return,
             }
+            continue;
+        }
+        let due = lease.answered_at() + quiet;
+        if Instant::now() < due {
+            tokio::select! {
+                _ = sleep_until(due) => {}
+                _ = status.wait_for(|s| s.has_ended(epoch)) => return,
+            }
+            // A reply may have come meanwhile, or the last hold ended: look again.
             continue;
         }
         let Some(backend) = backend.upgrade() else {
