@@ -99,19 +99,12 @@ impl TestChild {
     /// Stops the child with SIGSTOP, as a stalled process: it runs no code (and answers no
     /// server) until [`resume`](Self::resume).
     pub fn pause(&self) {
-        self.signal(libc::SIGSTOP);
+        pause_process(self.child.id());
     }
 
     /// Lets a [paused](Self::pause) child run again (SIGCONT).
     pub fn resume(&self) {
-        self.signal(libc::SIGCONT);
-    }
-
-    fn signal(&self, signal: libc::c_int) {
-        if let Ok(pid) = libc::pid_t::try_from(self.child.id()) {
-            // SAFETY: kill(2) on our own child's pid; a child that already exited is ignored.
-            unsafe { libc::kill(pid, signal) };
-        }
+        resume_process(self.child.id());
     }
 
     /// Kills the child (SIGKILL) and reaps it.
@@ -124,5 +117,22 @@ impl TestChild {
 impl Drop for TestChild {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+/// Stops process `pid` (one of ours) with SIGSTOP, as a stalled process.
+pub fn pause_process(pid: u32) {
+    signal(pid, libc::SIGSTOP);
+}
+
+/// Lets a process stopped by [`pause_process`] run again (SIGCONT).
+pub fn resume_process(pid: u32) {
+    signal(pid, libc::SIGCONT);
+}
+
+fn signal(pid: u32, signal: libc::c_int) {
+    if let Ok(pid) = libc::pid_t::try_from(pid) {
+        // SAFETY: kill(2) on a child of ours; one that already exited is ignored.
+        unsafe { libc::kill(pid, signal) };
     }
 }

@@ -42,7 +42,7 @@ mod server;
 mod spawner;
 mod wire;
 
-pub use child::TestChild;
+pub use child::{pause_process, resume_process, TestChild};
 pub use ensemble::ZkEnsemble;
 pub use error::TestkitError;
 pub use expire::expire_session;

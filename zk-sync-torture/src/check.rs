@@ -249,6 +249,16 @@ fn rebuild(evidence: &Evidence, findings: &mut Findings) -> (Vec<Hold>, Vec<Wait
     for (process, log) in evidence.processes.iter().enumerate() {
         let mut open: BTreeMap<u32, Hold> = BTreeMap::new();
         let mut waiting: BTreeMap<u32, u64> = BTreeMap::new();
+        let mut end_wait = |waiting: &mut BTreeMap<u32, u64>, task: u32, to: u64| {
+            if let Some(from) = waiting.remove(&task) {
+                waits.push(Wait {
+                    process,
+                    task,
+                    from,
+                    to,
+                });
+            }
+        };
         // The kind of lock each task last asked for (`acquire kind=r|w|x|l`).
         let mut asked: BTreeMap<u32, bool> = BTreeMap::new();
         let last_event = log.events.last().map_or(0, |e| e.at);
@@ -266,14 +276,7 @@ fn rebuild(evidence: &Evidence, findings: &mut Findings) -> (Vec<Hold>, Vec<Wait
                     asked.insert(task, event.get("kind") == Some("r"));
                 }
                 "acquired" | "acquire_error" => {
-                    if let Some(from) = waiting.remove(&task) {
-                        waits.push(Wait {
-                            process,
-                            task,
-                            from,
-                            to: event.at,
-                        });
-                    }
+                    end_wait(&mut waiting, task, event.at);
                     if event.name == "acquired" {
                         if let Some(previous) = open.remove(&task) {
                             holds.push(previous);
@@ -300,14 +303,7 @@ fn rebuild(evidence: &Evidence, findings: &mut Findings) -> (Vec<Hold>, Vec<Wait
                 "read" | "write" | "skip" | "released" => {
                     let Some(hold) = open.get_mut(&task) else {
                         // A hold given up before it was logged as acquired ends its wait.
-                        if let Some(from) = waiting.remove(&task) {
-                            waits.push(Wait {
-                                process,
-                                task,
-                                from,
-                                to: event.at,
-                            });
-                        }
+                        end_wait(&mut waiting, task, event.at);
                         continue;
                     };
                     // A touch is timed under the store's lock where the client says so.

@@ -217,19 +217,12 @@ impl ClientProcess {
 
     /// SIGSTOP.
     pub fn pause(&self) {
-        self.signal(libc::SIGSTOP);
+        zk_sync_testkit::pause_process(self.child.id());
     }
 
     /// SIGCONT.
     pub fn resume(&self) {
-        self.signal(libc::SIGCONT);
-    }
-
-    fn signal(&self, signal: libc::c_int) {
-        if let Ok(pid) = libc::pid_t::try_from(self.child.id()) {
-            // SAFETY: kill(2) on our own child.
-            unsafe { libc::kill(pid, signal) };
-        }
+        zk_sync_testkit::resume_process(self.child.id());
     }
 
     /// Whether the client logged that all its tasks stopped.

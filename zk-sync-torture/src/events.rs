@@ -1,7 +1,7 @@
 //! The event log every client process (and the fault injector) writes, and its parser.
 //!
 //! One event a line, `<mono_ns> <task> <event> [key=value …]`: `mono_ns` is
-//! [`mono_ns`](crate::clock::mono_ns), `task` the contender's number in its process or `-` for
+//! [`mono_ns`], `task` the contender's number in its process or `-` for
 //! the process itself, and values never contain spaces. Each line is one `write(2)` on a file
 //! opened for appending, so a process killed with SIGKILL loses nothing it logged.
 

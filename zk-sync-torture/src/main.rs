@@ -47,7 +47,7 @@ fn main() -> ExitCode {
     if let Some(Worker::Worker(args)) = cli.worker {
         return ExitCode::from(worker::main(args) as u8);
     }
-    if !(cli.minutes > 0.0) {
+    if cli.minutes.is_nan() || cli.minutes <= 0.0 {
         eprintln!("zk-sync-torture: --minutes must be greater than zero");
         return ExitCode::from(2);
     }

@@ -271,40 +271,26 @@ async fn contend(context: Arc<Context>, task: usize) {
             log.emit(Some(task), "released", &[("ok", &true)]);
             continue;
         }
+        // One hold of a lock guard: acquire, log, touch the store, unlock.
+        macro_rules! hold_guard {
+            ($acquire:expr, $reader:expr) => {
+                match $acquire.await {
+                    Ok(guard) => {
+                        let token = guard.fencing_token().as_i64();
+                        let held = || guard.ensure_held().is_ok() && !guard.is_uncertain();
+                        if acquired(&context, task, kind, token, guard.path(), &held) {
+                            touch(&context, task, &mut rng, token, $reader, &held).await;
+                        }
+                        Some(guard.unlock().await.map_err(|e| e.to_string()))
+                    }
+                    Err(error) => failed(log, task, error.to_string()).await,
+                }
+            };
+        }
         let released = match (args.mode, writer) {
-            (Mode::Mutex, _) => match mutex.lock().await {
-                Ok(guard) => {
-                    let token = guard.fencing_token().as_i64();
-                    let held = || guard.ensure_held().is_ok() && !guard.is_uncertain();
-                    if acquired(&context, task, kind, token, guard.path(), &held) {
-                        touch(&context, task, &mut rng, token, false, &held).await;
-                    }
-                    Some(guard.unlock().await.map_err(|e| e.to_string()))
-                }
-                Err(error) => failed(log, task, error.to_string()).await,
-            },
-            (Mode::Rwlock, true) => match rwlock.write().await {
-                Ok(guard) => {
-                    let token = guard.fencing_token().as_i64();
-                    let held = || guard.ensure_held().is_ok() && !guard.is_uncertain();
-                    if acquired(&context, task, kind, token, guard.path(), &held) {
-                        touch(&context, task, &mut rng, token, false, &held).await;
-                    }
-                    Some(guard.unlock().await.map_err(|e| e.to_string()))
-                }
-                Err(error) => failed(log, task, error.to_string()).await,
-            },
-            (Mode::Rwlock, false) => match rwlock.read().await {
-                Ok(guard) => {
-                    let token = guard.fencing_token().as_i64();
-                    let held = || guard.ensure_held().is_ok() && !guard.is_uncertain();
-                    if acquired(&context, task, kind, token, guard.path(), &held) {
-                        touch(&context, task, &mut rng, token, true, &held).await;
-                    }
-                    Some(guard.unlock().await.map_err(|e| e.to_string()))
-                }
-                Err(error) => failed(log, task, error.to_string()).await,
-            },
+            (Mode::Mutex, _) => hold_guard!(mutex.lock(), false),
+            (Mode::Rwlock, true) => hold_guard!(rwlock.write(), false),
+            (Mode::Rwlock, false) => hold_guard!(rwlock.read(), true),
             (Mode::Leader, _) => match election.campaign().await {
                 Ok(leadership) => {
                     let token = leadership.fencing_token().as_i64();
