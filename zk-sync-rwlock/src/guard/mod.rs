@@ -43,8 +43,8 @@ macro_rules! guard_methods {
         /// with the [fencing token](Self::fencing_token) for what the check cannot cover.
         ///
         /// ```no_run
-        /// # async fn demo(mutex: &zk_sync_mutex::DistMutex) -> Result<(), zk_sync_core::Error> {
-        /// let guard = mutex.lock().await?;
+        /// # async fn demo(lock: &zk_sync_rwlock::DistRwLock) -> Result<(), zk_sync_core::Error> {
+        /// let guard = lock.write().await?;
         /// // … compute the new value …
         /// guard.ensure_held()?;
         /// println!("write with fencing token {}", guard.fencing_token());
