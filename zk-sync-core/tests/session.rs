@@ -259,3 +259,45 @@ async fn digest_auth_and_creator_acl_protect_nodes_from_other_sessions() {
     assert!(error.is_no_auth(), "{error:?}");
     hold.release().await.unwrap();
 }
+
+/// The server stops answering a connected session (the keep-alive read's reply is held back)
+/// until its lease runs out. The hold is lost, and since late answers never revive a lease,
+/// the session is given up for a new one: the next hold is certain again (not lost at once,
+/// over and over, in a session that stays connected).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_held_lease_that_runs_out_while_connected_ends_the_epoch_and_the_next_hold_is_certain() {
+    use zk_sync_core::backend::fault::{FaultAction, FaultPlan, FaultyConnector, Op};
+    let plan = FaultPlan::new();
+    let session = Session::builder(&server().connect_string())
+        .session_timeout(Duration::from_millis(1500))
+        .connector(FaultyConnector::new(plan.clone()))
+        .connect()
+        .await
+        .unwrap();
+    let queue = ContenderQueue::new(session.clone(), &unique_path("silent"), "test").unwrap();
+    let hold = queue.acquire(&Exclusive::LOCK, 0, b"").await.unwrap();
+    // The keep-alive read, a third of the timeout in: answered only long after the lease.
+    plan.inject_next(Op::GetData, FaultAction::DelayReply(Duration::from_secs(4)));
+    let told = tokio::time::timeout(Duration::from_secs(5), async {
+        while hold.ensure_held().is_ok() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    });
+    told.await.expect("the hold's lease runs out");
+    assert!(hold.ensure_held().unwrap_err().is_session_lost());
+    let mut status = session.watch_status();
+    tokio::time::timeout(
+        Duration::from_secs(10),
+        status.wait_for(|s| s.epoch == 2 && s.state == SessionState::Connected),
+    )
+    .await
+    .expect("a new session")
+    .unwrap();
+    let again = queue.acquire(&Exclusive::LOCK, 0, b"").await.unwrap();
+    assert_eq!(again.epoch(), 2);
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    again
+        .ensure_held()
+        .expect("a hold of the new session is certain");
+    again.release().await.unwrap();
+}

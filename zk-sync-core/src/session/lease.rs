@@ -71,6 +71,9 @@ impl Lease {
     /// that limit; an answer that comes later (say, after a long reconnect) leaves the lease
     /// to run out, which costs the hold, never safety.
     ///
+    /// While no hold depends on the lease, any answer moves it: there is nothing to protect,
+    /// and a hold acquired next starts from the answers to its own acquisition.
+    ///
     /// What no answer can rule out: a follower cut off from the leader keeps answering reads
     /// for up to `syncLimit` ticks while the leader expires the session. The probe is a read,
     /// so such a partition can keep the lease alive past a real expiry; the fencing token
@@ -78,7 +81,7 @@ impl Lease {
     fn answered(&self, sent: u64) {
         let arrived = Lease::now();
         let runs_out = self.answered_sent.load(Ordering::Acquire) + nanos(self.timeout);
-        if arrived + nanos(self.timeout / 4) <= runs_out {
+        if self.holds() == 0 || arrived + nanos(self.timeout / 4) <= runs_out {
             self.answered_sent.fetch_max(sent, Ordering::AcqRel);
         }
     }
@@ -130,6 +133,20 @@ impl Lease {
                 return;
             }
             sleep_until(at).await;
+        }
+    }
+
+    /// Resolves once the lease has run out while a hold depended on it: the session can no
+    /// longer be trusted (and never will again, since late answers do not revive it), so its
+    /// epoch ends.
+    pub(crate) async fn run_out_while_held(&self) {
+        loop {
+            self.run_out().await;
+            if self.holds() > 0 {
+                return;
+            }
+            // Run out with nobody holding: the next acquisition's answers renew it.
+            sleep_until(Instant::now() + (self.timeout / 3).max(MIN_QUIET)).await;
         }
     }
 

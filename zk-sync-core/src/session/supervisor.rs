@@ -125,11 +125,17 @@ async fn follow(shared: &Shared, epoch: &Epoch) -> EpochEnd {
             _terminal => return EpochEnd::Lost,
         }
         // Suspended for a whole session timeout: the server has expired the session (or will
-        // before we could prove otherwise), so every hold must be treated as gone.
+        // before we could prove otherwise), so every hold must be treated as gone. The same
+        // when the lease of a held session runs out, connected or not: its holds are gone,
+        // and a new session is the way back to holds that can be trusted.
         let deadline = suspended_since.map(|since| since + timeout);
         tokio::select! {
             changed = state.changed() => if changed.is_err() { return EpochEnd::Lost },
             _ = sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
+                return EpochEnd::Lost
+            }
+            _ = epoch.lease().run_out_while_held() => {
+                tracing::warn!(epoch = epoch.number(), "no answer from ZooKeeper within the session timeout while holding");
                 return EpochEnd::Lost
             }
         }
