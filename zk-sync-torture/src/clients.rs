@@ -1,9 +1,10 @@
 //! The client processes of a run, each behind fault proxies of its own.
 
 use crate::client_kind::ClientKind;
-use crate::events::read_log;
+use crate::events::Event;
 use crate::worker::{Broken, Mode};
-use std::io::{BufRead, BufReader, Write};
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
@@ -12,6 +13,9 @@ use zk_sync_testkit::{FaultProxy, TestkitError, ZkEnsemble};
 
 const CURATOR_SOURCE: &str = include_str!("../peers/TortureCurator.java");
 const GO_SOURCE: &str = include_str!("../peers/torture_gozk.go");
+
+/// How much of the end of a client's log its current state is read from.
+const TAIL_BYTES: u64 = 8192;
 
 /// How long a client may take to connect and start its tasks.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -227,32 +231,40 @@ impl ClientProcess {
 
     /// Whether the client logged that all its tasks stopped.
     pub fn is_idle(&self) -> bool {
-        read_log(&self.log)
-            .map(|events| events.iter().any(|e| e.task.is_none() && e.name == "idle"))
-            .unwrap_or(false)
+        self.recent_events()
+            .iter()
+            .any(|e| e.task.is_none() && e.name == "idle")
     }
 
     /// Whether one of the client's tasks is inside a hold right now, going by the tail of its
     /// log (its last event is `acquired` or `read`).
     pub fn is_holding(&self) -> bool {
-        use std::io::{Read, Seek, SeekFrom};
-        let Ok(mut file) = std::fs::File::open(&self.log) else {
-            return false;
-        };
-        let length = file.metadata().map_or(0, |m| m.len());
-        let _ = file.seek(SeekFrom::Start(length.saturating_sub(8192)));
-        let mut tail = String::new();
-        if file.read_to_string(&mut tail).is_err() {
-            return false;
-        }
-        let mut last: std::collections::BTreeMap<u32, String> = Default::default();
-        for event in tail.lines().filter_map(crate::events::Event::parse) {
+        let mut last: BTreeMap<u32, String> = BTreeMap::new();
+        for event in self.recent_events() {
             if let Some(task) = event.task {
                 last.insert(task, event.name);
             }
         }
         last.values()
             .any(|name| name == "acquired" || name == "read")
+    }
+
+    /// The events at the end of the client's log (its last [`TAIL_BYTES`]), read without going through
+    /// the whole log, which grows by megabytes over a long run.
+    fn recent_events(&self) -> Vec<Event> {
+        let Ok(mut file) = std::fs::File::open(&self.log) else {
+            return Vec::new();
+        };
+        let length = file.metadata().map_or(0, |m| m.len());
+        let from = length.saturating_sub(TAIL_BYTES);
+        let _ = file.seek(SeekFrom::Start(from));
+        let mut tail = String::new();
+        if file.read_to_string(&mut tail).is_err() {
+            return Vec::new();
+        }
+        // Past the start of the log, the first line read is cut: leave it out.
+        let cut = usize::from(from > 0);
+        tail.lines().skip(cut).filter_map(Event::parse).collect()
     }
 
     /// Waits at most `limit` for the process to exit, then kills it.

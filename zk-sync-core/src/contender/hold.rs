@@ -236,14 +236,8 @@ impl Hold {
     /// # Ok(()) }
     /// ```
     pub fn ensure_held(&self) -> Result<(), Error> {
-        {
-            let status = self.status.borrow();
-            if status.has_ended(self.epoch) {
-                return Err(match status.state {
-                    crate::SessionState::Closed => Error::Closed,
-                    _ => Error::SessionLost,
-                });
-            }
+        if self.status.borrow().has_ended(self.epoch) {
+            return Err(self.end_error());
         }
         if self.node_deleted.load(Ordering::Acquire) {
             return Err(Error::NodeDeleted {
@@ -440,28 +434,30 @@ impl Hold {
                 self.session.release_in_background(epoch, released);
                 Ok(())
             }
-            None => Err(match self.status.borrow().state {
-                crate::SessionState::Closed => Error::Closed,
-                _ => Error::SessionLost,
-            }),
+            None => Err(self.end_error()),
+        }
+    }
+
+    /// The error for a hold whose session has ended: closed by its owner, or lost.
+    fn end_error(&self) -> Error {
+        match self.status.borrow().state {
+            crate::SessionState::Closed => Error::Closed,
+            _ => Error::SessionLost,
         }
     }
 
     /// Reports a hold whose lease ran out as lost, never as released: the server may have
     /// given it to someone else meanwhile. The node still goes, in the background, in case
     /// the session lives on.
+    ///
+    /// Callers have checked with [`Hold::ensure_held`], which reports an ended session first.
     fn release_after_lease_ran_out(self) -> Result<(), Error> {
-        let closed = self.status.borrow().state == crate::SessionState::Closed;
         if !self.loss_recorded.swap(true, Ordering::AcqRel) {
             crate::metrics::record_hold_lost(self.primitive, LossReason::LeaseExpired.label());
         }
         // Dropping `self` queues the delete if the epoch is still current.
         drop(self);
-        Err(if closed {
-            Error::Closed
-        } else {
-            Error::LeaseExpired
-        })
+        Err(Error::LeaseExpired)
     }
 
     /// The node, handed over to be deleted.

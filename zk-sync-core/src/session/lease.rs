@@ -44,7 +44,7 @@ fn nanos(duration: Duration) -> u64 {
 }
 
 fn nanos_since_base(at: Instant) -> u64 {
-    u64::try_from(at.saturating_duration_since(base()).as_nanos()).unwrap_or(u64::MAX)
+    nanos(at.saturating_duration_since(base()))
 }
 
 impl Lease {
@@ -267,17 +267,7 @@ impl Backend for LeasedBackend {
     }
 
     fn delete(&self, path: &str, version: Option<i32>) -> Reply<'static, ()> {
-        let lease = self.lease.clone();
-        let sent = Lease::now();
-        self.inner
-            .delete(path, version)
-            .map(move |reply| {
-                if is_answer(&reply) {
-                    lease.answered(sent);
-                }
-                reply
-            })
-            .boxed()
+        self.track(|| self.inner.delete(path, version))
     }
 
     fn set_data<'a>(
