@@ -95,25 +95,31 @@ impl ReleaseQueue {
         }
     }
 
-    /// Empties the queue: all of it, or only batch `generation` if that is still the one
-    /// queued.
-    fn take(&self, generation: Option<u64>) -> Vec<Released> {
+    /// Empties the queue (all of it, or only batch `generation` if that is still the one
+    /// queued) and hands the deletes to `then` before anyone else may look at the queue.
+    fn take<T>(&self, generation: Option<u64>, then: impl FnOnce(Vec<Released>) -> T) -> T {
         if !self.any.load(Ordering::Acquire) {
-            return Vec::new();
+            return then(Vec::new());
         }
         let mut batch = self.lock();
         if generation.is_some_and(|g| g != batch.generation) {
-            return Vec::new();
+            return then(Vec::new());
         }
-        self.any.store(false, Ordering::Release);
         batch.generation += 1;
-        std::mem::take(&mut batch.released)
+        let taken = then(std::mem::take(&mut batch.released));
+        self.any.store(false, Ordering::Release);
+        taken
     }
 
     /// Sends the queued deletes now (all, or only batch `generation`), each followed up in
     /// the background.
+    ///
+    /// They are sent before the queue is seen empty: a create of this session that finds
+    /// nothing to carry must not overtake deletes that were taken but not yet sent.
     pub(crate) fn send(&self, generation: Option<u64>) {
-        send_alone(&self.epoch, &self.cleanup, self.take(generation));
+        self.take(generation, |released| {
+            send_alone(&self.epoch, &self.cleanup, released)
+        });
     }
 
     /// Takes the queued deletes to send inside a create.
@@ -121,7 +127,7 @@ impl ReleaseQueue {
         Carried {
             epoch: self.epoch.clone(),
             cleanup: self.cleanup.clone(),
-            released: self.take(None),
+            released: self.take(None, |released| released),
         }
     }
 }
