@@ -30,7 +30,18 @@ impl Contender {
         &self.name[self.sort_key_at..]
     }
 
-    fn parse(name: String, markers: &[&str]) -> Option<Contender> {
+    /// Where the sort key starts in the name.
+    pub(super) fn sort_key_at(&self) -> usize {
+        self.sort_key_at
+    }
+
+    /// The name, taken out.
+    pub(super) fn into_name(self) -> String {
+        self.name
+    }
+
+    /// The contender a child name is, for a recipe with these markers.
+    pub(super) fn parse(name: String, markers: &[&str]) -> Option<Contender> {
         // Like Curator, strip at each marker in turn, keeping the text after its last occurrence.
         let mut found = None;
         let mut key_at = 0;

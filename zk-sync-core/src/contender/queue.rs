@@ -3,14 +3,15 @@
 use super::hold::Hold;
 use super::naming::{sort_contenders, Contender};
 use super::pending::{OwnNode, PendingNode};
+use super::view::{Cover, Entry, Position, QueueView};
 use super::{Decision, Recipe};
-use crate::backend::NodeKind;
+use crate::backend::{NodeEvent, NodeKind};
 use crate::error::{Error, InvalidArgument, Result, ZkErrorCode};
 use crate::metrics::{AcquireRecorder, WaiterGauge};
 use crate::session::releases::sequence_of;
 use crate::session::{Epoch, Session};
 use crate::validate::validate_path;
-use crate::watch_mux::WatchKind;
+use crate::watch_mux::{Wake, WatchKind};
 use futures::future::OptionFuture;
 use std::sync::Arc;
 use std::time::Duration;
@@ -117,7 +118,8 @@ impl ContenderQueue {
     /// [`Error::Closed`] when the session is closed; the epoch's end or a server error.
     pub async fn contenders(&self, recipe: &dyn Recipe) -> Result<Vec<Contender>> {
         let epoch = self.session.live_epoch().await?;
-        Ok(sort_contenders(self.list(&epoch).await?, recipe.markers()))
+        let children = epoch.children(&self.dir).await?.unwrap_or_default();
+        Ok(sort_contenders(children, recipe.markers()))
     }
 
     async fn run(
@@ -178,74 +180,141 @@ impl ContenderQueue {
         mode: Mode,
         pending: &mut PendingNode<'_>,
     ) -> Result<Option<(OwnNode, bool)>> {
+        let view = self.session.queue_view(epoch, &self.dir, recipe.markers());
         // The one-off steps are boxed so that the state kept while waiting stays small: it is
         // what thousands of waiters each hold.
-        let (mut node, mut listing) = match Box::pin(pending.recover(epoch)).await? {
-            Some(node) => (node, None),
-            None => Box::pin(self.create(epoch, marker, data, pending)).await?,
+        let (mut node, mut listed) = match Box::pin(pending.recover(epoch)).await? {
+            Some(node) => (node, Listed::Not),
+            None => Box::pin(self.create(epoch, &view, marker, data, pending)).await?,
         };
         loop {
-            let children = match listing.take() {
-                Some(children) => children,
-                None => Box::pin(self.list(epoch)).await?,
-            };
-            // Whether no child at all, of any recipe, was created before ours (with `me == 0`:
-            // and no contender sorts before ours). A waiter far back stops at the first older
-            // child it meets.
-            let first_of_all = sequence_of(node.name()).is_some_and(|mine| {
-                children
-                    .iter()
-                    .all(|child| sequence_of(child).map_or(true, |seq| seq >= mine))
-            });
-            let queue = sort_contenders(children, recipe.markers());
-            let Some(me) = queue.iter().position(|c| c.name() == node.name()) else {
-                // Someone deleted our node: queue again at the back.
-                tracing::warn!(path = node.path, "own contender node vanished; re-creating");
-                pending.forget();
-                (node, listing) = Box::pin(self.create(epoch, marker, data, pending)).await?;
-                continue;
-            };
-            let wait_on = match recipe.decide(&queue, me) {
-                Decision::Acquired => return Ok(Some((node, me == 0 && first_of_all))),
-                Decision::WaitOn(_) if mode == Mode::Try => return Ok(None),
-                Decision::WaitOn(index) if index < me => &queue[index],
-                Decision::WaitOn(index) => {
-                    return Err(InvalidArgument::Other(format!(
-                        "recipe {recipe:?} waited on #{index}, not before #{me}"
-                    ))
-                    .into())
+            match listed {
+                Listed::Alone => return Ok(Some((node, true))),
+                Listed::Not => Box::pin(self.refresh(epoch, &view)).await?,
+                Listed::Covered => {}
+            }
+            let me = view.position(node.name()).ok_or_else(|| {
+                InvalidArgument::RecipeName(format!("{} is not one of {recipe:?}'s", node.path))
+            })?;
+            listed = match self.walk(epoch, &view, recipe, mode, &node, &me).await? {
+                Walked::Holds { first_of_all } => return Ok(Some((node, first_of_all))),
+                Walked::WouldBlock => return Ok(None),
+                Walked::Relist => Listed::Not,
+                Walked::OwnGone => {
+                    // Someone deleted our node: queue again at the back.
+                    tracing::warn!(path = node.path, "own contender node vanished; re-creating");
+                    pending.forget();
+                    let created = Box::pin(self.create(epoch, &view, marker, data, pending));
+                    let listed;
+                    (node, listed) = created.await?;
+                    listed
                 }
             };
-            let path = format!("{}/{}", self.dir, wait_on.name());
-            // A waiter keeps only its predecessor's path, not the whole listing: with thousands
-            // of waiters the listings would dominate memory.
-            drop(queue);
+        }
+    }
+
+    /// Walks the contenders below our node that the view names (see the `view` module), from
+    /// a listing that named our node, until the recipe says we hold or the walk can no longer
+    /// be trusted.
+    async fn walk(
+        &self,
+        epoch: &Arc<Epoch>,
+        view: &QueueView,
+        recipe: &dyn Recipe,
+        mode: Mode,
+        node: &OwnNode,
+        me: &Position,
+    ) -> Result<Walked> {
+        let mine = me.marker();
+        let walks = (0..recipe.markers().len()).all(|older| recipe.blocks(mine, older).is_some());
+        // Whether the newest thing we know of our node is the listing that named it.
+        let mut own_seen = true;
+        loop {
+            // Another waiter's listing may have shown our node gone.
+            if !view.contains(me) {
+                return Ok(Walked::OwnGone);
+            }
+            let blocker = if walks {
+                view.blocker(me, |older| recipe.blocks(mine, older) == Some(true))
+            } else {
+                decide_over_view(view, recipe, node)?
+            };
+            let Some(blocker) = blocker else {
+                if !own_seen && Box::pin(epoch.data(&node.path)).await?.is_none() {
+                    view.own_gone(me);
+                    return Ok(Walked::OwnGone);
+                }
+                let first_of_all = view.first_of_all(me);
+                return Ok(Walked::Holds { first_of_all });
+            };
+            if mode == Mode::Try {
+                return Ok(Walked::WouldBlock);
+            }
+            own_seen = false;
+            let path = format!("{}/{}", self.dir, blocker.name());
             let _waiting = WaiterGauge::new(self.primitive);
             let watch = Box::pin(self.session.watch(epoch, WatchKind::Data, &path)).await;
             drop(path);
-            match watch {
-                Ok(watch) => {
-                    // Every session transition wakes the watch too, and the next listing fails
-                    // if the epoch has ended: no separate end-of-epoch future in the waiting state.
-                    watch.changed().await;
+            let watch = match watch {
+                Ok(watch) => watch,
+                Err(Error::Zk {
+                    code: ZkErrorCode::NoNode,
+                    ..
+                }) if walks => {
+                    view.gone(&blocker);
+                    continue;
                 }
                 Err(Error::Zk {
                     code: ZkErrorCode::NoNode,
                     ..
-                }) => {}
+                }) => return Ok(Walked::Relist),
                 Err(Error::Zk {
                     code: ZkErrorCode::ConnectionLoss,
                     ..
                 }) => {
                     Box::pin(epoch.call(tokio::time::sleep(Duration::from_millis(20)))).await?;
+                    return Ok(Walked::Relist);
                 }
                 Err(error) => return Err(error),
+            };
+            match watch.changed().await {
+                Wake::Node(NodeEvent::Deleted) => view.gone(&blocker),
+                // A folded release touches its node before deleting it; anyone else's
+                // change leaves it there. Either way, read it again.
+                Wake::Node(NodeEvent::DataChanged) => {}
+                // The watch could not be armed for everyone sharing it, or the epoch ended.
+                Wake::Node(NodeEvent::SessionEnded) if !epoch.has_ended() => {}
+                Wake::Node(NodeEvent::SessionEnded) => return Err(epoch.ended().await),
+                Wake::Node(NodeEvent::Created | NodeEvent::ChildrenChanged) => {
+                    tracing::debug!(
+                        node = blocker.name(),
+                        "unexpected event on a data watch; listing again"
+                    );
+                    return Ok(Walked::Relist);
+                }
+                Wake::Session(_) => return Ok(Walked::Relist),
+            }
+            if !walks {
+                return Ok(Walked::Relist);
             }
         }
     }
 
-    /// Creates our node with the listing pipelined behind it. The listing is `None` when it
-    /// failed or the node was recovered after a lost reply.
+    /// A listing of the directory answered after every request sent so far, merged into the
+    /// view: one of the session's, if one is about to go out, or our own.
+    async fn refresh(&self, epoch: &Arc<Epoch>, view: &Arc<QueueView>) -> Result<()> {
+        match view.cover(epoch) {
+            Cover::Own(own) => {
+                let children = epoch.children(&self.dir).await?;
+                own.merge(children);
+                Ok(())
+            }
+            Cover::Shared(generation) => epoch.call(view.covered(generation)).await?,
+        }
+    }
+
+    /// Creates our node with a listing pipelined behind it (ours, or one the session is about
+    /// to send), and merges it into the view.
     ///
     /// Releases queued on the epoch (a process locking again right after unlocking) travel
     /// inside the create as one transaction: one log write on the server instead of two. When
@@ -255,10 +324,11 @@ impl ContenderQueue {
     async fn create(
         &self,
         epoch: &Arc<Epoch>,
+        view: &Arc<QueueView>,
         marker: &str,
         data: &[u8],
         pending: &mut PendingNode<'_>,
-    ) -> Result<(OwnNode, Option<Vec<String>>)> {
+    ) -> Result<(OwnNode, Listed)> {
         let prefix = format!("{}/{}{}", self.dir, pending.protected(), marker);
         let acl = self.session.default_acl();
         let kind = NodeKind::EphemeralSequential;
@@ -284,9 +354,9 @@ impl ContenderQueue {
                     (backend.create(&prefix, data, kind, acl), None, None)
                 }
             };
-            let list = first_after
-                .is_none()
-                .then(|| backend.get_children(&self.dir));
+            let cover = first_after.is_none().then(|| view.cover(epoch));
+            let list =
+                matches!(cover, Some(Cover::Own(_))).then(|| backend.get_children(&self.dir));
             let (created, listed) = epoch
                 .call(futures::future::join(create, OptionFuture::from(list)))
                 .await?;
@@ -303,21 +373,33 @@ impl ContenderQueue {
             }
             match created {
                 Ok(created) => {
-                    let listing = match (listed, first_after) {
-                        (Some(listed), _) => listed.ok(),
-                        (None, Some(previous))
-                            if sequence_of(&created.path) == previous.checked_add(1) =>
-                        {
-                            let name = created.path.rsplit('/').next().unwrap_or_default();
-                            Some(vec![name.to_owned()])
+                    let node = pending.created(epoch, &created);
+                    let listed = match (cover, listed) {
+                        (Some(Cover::Own(own)), Some(Ok(children))) => {
+                            own.merge(Some(children));
+                            Listed::Covered
                         }
-                        (None, _) => None,
+                        (Some(Cover::Own(_)), _) => Listed::Not,
+                        (Some(Cover::Shared(generation)), _) => {
+                            match epoch.call(view.covered(generation)).await? {
+                                Ok(()) => Listed::Covered,
+                                Err(_) => Listed::Not,
+                            }
+                        }
+                        (None, _)
+                            if first_after.is_some_and(|previous| {
+                                sequence_of(&created.path) == previous.checked_add(1)
+                            }) =>
+                        {
+                            Listed::Alone
+                        }
+                        (None, _) => Listed::Not,
                     };
-                    return Ok((pending.created(epoch, &created), listing));
+                    return Ok((node, listed));
                 }
                 Err(ZkErrorCode::ConnectionLoss) | Err(ZkErrorCode::Timeout) => {
                     if let Some(node) = pending.recover(epoch).await? {
-                        return Ok((node, None));
+                        return Ok((node, Listed::Not));
                     }
                 }
                 Err(ZkErrorCode::SessionExpired) | Err(ZkErrorCode::Closed) => {
@@ -340,8 +422,46 @@ impl ContenderQueue {
             }
         }
     }
+}
 
-    async fn list(&self, epoch: &Epoch) -> Result<Vec<String>> {
-        Ok(epoch.children(&self.dir).await?.unwrap_or_default())
+/// What is known of the queue right after our create.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Listed {
+    /// A listing answered after the create is merged into the view.
+    Covered,
+    /// Our node followed the session's own released first node: nobody else is there.
+    Alone,
+    /// Nothing yet: the view must be refreshed.
+    Not,
+}
+
+/// How a walk ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Walked {
+    Holds { first_of_all: bool },
+    WouldBlock,
+    Relist,
+    OwnGone,
+}
+
+/// The blocker of a recipe that decides over the whole queue, as the view knows it.
+fn decide_over_view(
+    view: &QueueView,
+    recipe: &dyn Recipe,
+    node: &OwnNode,
+) -> Result<Option<Entry>> {
+    let queue = view.contenders();
+    let Some(me) = queue.iter().position(|c| c.name() == node.name()) else {
+        return Ok(None);
+    };
+    match recipe.decide(&queue, me) {
+        Decision::Acquired => Ok(None),
+        Decision::WaitOn(index) if index < me => {
+            Ok(view.position(queue[index].name()).map(Position::into_entry))
+        }
+        Decision::WaitOn(index) => Err(InvalidArgument::Other(format!(
+            "recipe {recipe:?} waited on #{index}, not before #{me}"
+        ))
+        .into()),
     }
 }
