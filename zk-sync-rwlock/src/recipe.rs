@@ -50,6 +50,11 @@ impl Recipe for ReadWrite {
         }
     }
 
+    /// A writer is blocked by every older contender, a reader only by older writers.
+    fn blocks(&self, mine: usize, older: usize) -> Option<bool> {
+        Some(mine == Side::Write as usize || older == Side::Write as usize)
+    }
+
     /// Curator's readers and writers (`LockInternals`) and ours re-check on any event.
     fn waiters_recheck_on_any_event(&self) -> bool {
         true
@@ -126,6 +131,33 @@ mod tests {
                     .collect();
                 assert_eq!(held, [if writer_first { writer } else { reader }]);
                 assert_eq!(got[1].1, Decision::WaitOn(0), "waits on the earlier one");
+            }
+        }
+    }
+
+    #[test]
+    fn the_walk_rule_agrees_with_the_decision() {
+        // All queues of up to six contenders: the nearest older blocker is what `decide` waits on.
+        for len in 1..=6 {
+            for pattern in 0u32..(1 << len) {
+                let names: Vec<String> = (0..len)
+                    .map(|i| {
+                        let marker = MARKERS[((pattern >> i) & 1) as usize];
+                        format!("_c_{i}-{marker}{i:010}")
+                    })
+                    .collect();
+                let queue = sort_contenders(names.clone(), ReadWrite.markers());
+                for me in 0..queue.len() {
+                    let mine = queue[me].marker();
+                    let nearest = queue[..me]
+                        .iter()
+                        .rposition(|c| ReadWrite.blocks(mine, c.marker()) == Some(true));
+                    let walked = match nearest {
+                        None => Decision::Acquired,
+                        Some(index) => Decision::WaitOn(index),
+                    };
+                    assert_eq!(walked, ReadWrite.decide(&queue, me), "{names:?} #{me}");
+                }
             }
         }
     }

@@ -180,7 +180,7 @@ impl ContenderQueue {
         mode: Mode,
         pending: &mut PendingNode<'_>,
     ) -> Result<Option<(OwnNode, bool)>> {
-        let view = self.session.queue_view(epoch, &self.dir, recipe.markers());
+        let view = epoch.queue_view(&self.dir, recipe.markers());
         // The one-off steps are boxed so that the state kept while waiting stays small: it is
         // what thousands of waiters each hold.
         let (mut node, mut listed) = match Box::pin(pending.recover(epoch)).await? {

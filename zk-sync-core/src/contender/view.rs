@@ -109,18 +109,18 @@ impl Position {
     }
 }
 
-type ViewKey = (u64, Arc<str>, Box<[&'static str]>);
+type ViewKey = (Arc<str>, Box<[&'static str]>);
 
-/// The views of one session, one per epoch, directory and recipe.
+/// The views of one epoch, one per directory and recipe, kept while some waiter uses them.
 #[derive(Debug, Default)]
 pub(crate) struct Views {
     entries: Arc<DashMap<ViewKey, Weak<QueueView>>>,
 }
 
 impl Views {
-    /// The view of `dir` for `markers` in `epoch`, shared with every waiter using it.
-    pub(crate) fn get(&self, epoch: u64, dir: &str, markers: &[&'static str]) -> Arc<QueueView> {
-        let key: ViewKey = (epoch, Arc::from(dir), markers.into());
+    /// The view of `dir` for `markers`, shared with every waiter using it.
+    pub(crate) fn get(&self, dir: &str, markers: &[&'static str]) -> Arc<QueueView> {
+        let key: ViewKey = (Arc::from(dir), markers.into());
         let mut slot = self.entries.entry(key.clone()).or_default();
         if let Some(view) = slot.upgrade() {
             return view;
@@ -134,9 +134,26 @@ impl Views {
         *slot = Arc::downgrade(&view);
         view
     }
+
+    /// The server deleted `path` for us: every view of its directory forgets it.
+    pub(crate) fn deleted(&self, path: &str) {
+        let Some((dir, name)) = path.rsplit_once('/') else {
+            return;
+        };
+        // Collected first: a view dropped while the map is being read would deadlock on it.
+        let views: Vec<Arc<QueueView>> = self
+            .entries
+            .iter()
+            .filter(|entry| &*entry.key().0 == dir)
+            .filter_map(|entry| entry.value().upgrade())
+            .collect();
+        for view in views {
+            view.forget(name);
+        }
+    }
 }
 
-/// What one session knows of one recipe directory in one epoch.
+/// What one epoch's waiters know of one recipe directory.
 #[derive(Debug)]
 pub(crate) struct QueueView {
     key: ViewKey,
@@ -220,11 +237,11 @@ impl QueueView {
     }
 
     fn dir(&self) -> &str {
-        &self.key.1
+        &self.key.0
     }
 
     fn markers(&self) -> &[&'static str] {
-        &self.key.2
+        &self.key.1
     }
 
     /// Asks for a listing that the server answers after every request the caller has sent so
@@ -397,6 +414,18 @@ impl QueueView {
         }
     }
 
+    /// A child of the directory, of any kind, is known to be gone.
+    fn forget(&self, name: &str) {
+        match Contender::parse(name.to_owned(), self.markers()) {
+            Some(contender) => self.gone(&entry_of(contender)),
+            None => {
+                if let Some(sequence) = sequence_of(name) {
+                    self.lock().others.remove(&sequence);
+                }
+            }
+        }
+    }
+
     /// Our own node is known to be gone.
     pub(super) fn own_gone(&self, me: &Position) {
         self.lock().by_marker[me.marker].remove(&me.entry);
@@ -429,7 +458,7 @@ mod tests {
 
     fn view(markers: &[&'static str], children: &[&str]) -> Arc<QueueView> {
         let views = Views::default();
-        let view = views.get(1, "/d", markers);
+        let view = views.get("/d", markers);
         view.merge(1, Ok(children.iter().map(|c| c.to_string()).collect()));
         view
     }
@@ -484,17 +513,23 @@ mod tests {
     #[test]
     fn views_are_shared_while_used_and_forgotten_after() {
         let views = Views::default();
-        let one = views.get(1, "/d", &["lock-"]);
-        let two = views.get(1, "/d", &["lock-"]);
+        let one = views.get("/d", &["lock-"]);
+        let two = views.get("/d", &["lock-"]);
         assert!(Arc::ptr_eq(&one, &two));
-        assert!(!Arc::ptr_eq(&one, &views.get(2, "/d", &["lock-"])));
+        assert!(!Arc::ptr_eq(&one, &views.get("/e", &["lock-"])));
+        let entry = one.position("_c_a-lock-0000000001").unwrap().into_entry();
+        one.merge(1, Ok(vec![entry.name().to_owned()]));
+        views.deleted("/d/_c_a-lock-0000000001");
+        assert!(two
+            .blocker(&two.position("_c_b-lock-0000000002").unwrap(), |_| true)
+            .is_none());
         drop((one, two));
         assert!(views.entries.is_empty());
     }
 
     #[tokio::test]
     async fn creates_sent_while_a_listing_is_on_its_way_share_the_next() {
-        let view = Views::default().get(1, "/d", &["lock-"]);
+        let view = Views::default().get("/d", &["lock-"]);
         assert_eq!(view.ask(), Asked::Own(1));
         assert_eq!(view.ask(), Asked::Shared(2));
         assert_eq!(view.ask(), Asked::Shared(2));
@@ -506,7 +541,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_failed_listing_fails_its_waiters_only() {
-        let view = Views::default().get(1, "/d", &["lock-"]);
+        let view = Views::default().get("/d", &["lock-"]);
         view.merge(1, Ok(vec![]));
         view.merge(2, Err(Error::SessionLost));
         assert!(view.covered(1).await.is_ok());

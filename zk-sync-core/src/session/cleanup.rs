@@ -62,7 +62,11 @@ impl Cleanup {
         let pending = self.pending.clone();
         self.runtime.spawn(async move {
             let retry = match epoch.call(reply).await {
-                Ok(Ok(())) | Ok(Err(ZkErrorCode::NoNode)) | Err(_) => false,
+                Ok(Ok(())) | Ok(Err(ZkErrorCode::NoNode)) => {
+                    epoch.deleted(&path);
+                    false
+                }
+                Err(_) => false,
                 Ok(Err(_)) => true,
             };
             if retry {

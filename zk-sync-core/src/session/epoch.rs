@@ -5,6 +5,7 @@ use super::lease::{keep_alive, Lease, LeasedBackend};
 use super::releases::{Carried, ReleaseQueue, Released};
 use super::state::{SessionState, SessionStatus};
 use crate::backend::{Acl, Backend, NodeKind, Stat};
+use crate::contender::view::{QueueView, Views};
 use crate::error::{Error, ZkErrorCode};
 use std::fmt;
 use std::future::Future;
@@ -22,6 +23,7 @@ pub struct Epoch {
     status: watch::Receiver<SessionStatus>,
     releases: ReleaseQueue,
     lease: Arc<Lease>,
+    views: Views,
 }
 
 impl fmt::Debug for Epoch {
@@ -56,12 +58,23 @@ impl Epoch {
             status,
             releases: ReleaseQueue::new(me.clone(), cleanup),
             lease,
+            views: Views::default(),
         })
     }
 
     /// The session's local lease, which every hold of this epoch checks.
     pub(crate) fn lease(&self) -> &Arc<Lease> {
         &self.lease
+    }
+
+    /// What this epoch's waiters know of `dir`, for a recipe with `markers`.
+    pub(crate) fn queue_view(&self, dir: &str, markers: &[&'static str]) -> Arc<QueueView> {
+        self.views.get(dir, markers)
+    }
+
+    /// A node of this session's is deleted (the server said so): waiters stop expecting it.
+    pub(crate) fn deleted(&self, path: &str) {
+        self.views.deleted(path);
     }
 
     /// The epoch number (1 for the first session, then one more after each loss).
@@ -204,7 +217,9 @@ impl Epoch {
     /// The epoch's end, or any other server error.
     pub async fn delete(&self, path: &str) -> Result<bool, Error> {
         let reply = self.retry("delete", path, |b| b.delete(path, None)).await?;
-        Ok(missing_is_none("delete", path, reply)?.is_some())
+        let deleted = missing_is_none("delete", path, reply)?.is_some();
+        self.deleted(path);
+        Ok(deleted)
     }
 
     /// Runs an idempotent request, retrying it after a connection loss until it gets an

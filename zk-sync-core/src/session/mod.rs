@@ -16,7 +16,6 @@ pub use self::state::{SessionState, SessionStatus};
 use self::cleanup::{Cleanup, Doomed};
 use self::releases::Released;
 use crate::backend::{Acl, ConnectConfig, Connector};
-use crate::contender::view::{QueueView, Views};
 use crate::error::{Error, Result};
 use crate::watch_mux::{NodeWatch, WatchKind, WatchMux};
 use std::fmt;
@@ -65,7 +64,6 @@ pub(crate) struct Shared {
     pub(crate) current: RwLock<Option<Arc<Epoch>>>,
     pub(crate) status: watch::Sender<SessionStatus>,
     pub(crate) watches: WatchMux,
-    pub(crate) views: Views,
     pub(crate) cleanup: Cleanup,
     pub(crate) close_now: watch::Sender<bool>,
 }
@@ -117,7 +115,6 @@ impl Session {
             current: RwLock::new(Some(epoch.clone())),
             status: status_tx,
             watches: WatchMux::default(),
-            views: Views::default(),
             cleanup,
             close_now: watch::channel(false).0,
         });
@@ -202,16 +199,6 @@ impl Session {
         path: &str,
     ) -> Result<NodeWatch> {
         self.inner.shared.watches.watch(epoch, kind, path).await
-    }
-
-    /// What this session's waiters know of `dir` for a recipe with `markers` in `epoch`.
-    pub(crate) fn queue_view(
-        &self,
-        epoch: &Epoch,
-        dir: &str,
-        markers: &[&'static str],
-    ) -> Arc<QueueView> {
-        self.inner.shared.views.get(epoch.number(), dir, markers)
     }
 
     /// Number of distinct server-side watches this session holds through [`Session::watch`].

@@ -198,8 +198,13 @@ impl Carried {
 
     /// The transaction carrying them was applied.
     pub(crate) fn applied(mut self) {
-        self.cleanup
-            .finished(std::mem::take(&mut self.released).len());
+        let released = std::mem::take(&mut self.released);
+        if let Some(epoch) = self.epoch.upgrade() {
+            for Released { path, .. } in &released {
+                epoch.deleted(path);
+            }
+        }
+        self.cleanup.finished(released.len());
     }
 
     /// Sends them now, one by one (for a backend that cannot carry them, or after a
