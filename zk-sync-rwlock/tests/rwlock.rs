@@ -182,6 +182,71 @@ async fn readers_and_writers_take_turns_in_queue_order_with_increasing_tokens() 
     .await;
 }
 
+/// Readers and writers of two sessions, interleaved, with a cancelled writer in the middle:
+/// waiters walk the queue their first listing showed (across sessions, past the cancelled
+/// node) and still take their turns in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_sessions_take_turns_in_queue_order_past_a_cancelled_writer() {
+    let (one, two) = (shared_session().await, shared_session().await);
+    let path = unique_path("turns-two-sessions");
+    let locks = [
+        Arc::new(DistRwLock::new(one.clone(), &path).unwrap()),
+        Arc::new(DistRwLock::new(two, &path).unwrap()),
+    ];
+    let first = locks[0].write().await.unwrap();
+    let (acquired_tx, mut acquired) = mpsc::unbounded_channel();
+    // w0 (one, holds) ← r1 (two) ← r2 (one) ← w3 (two) ← r4 (one) ← w5 (one, cancelled) ← r6 (two)
+    let queue = [
+        ("r1", Side::Read, 1),
+        ("r2", Side::Read, 0),
+        ("w3", Side::Write, 1),
+        ("r4", Side::Read, 0),
+        ("w5", Side::Write, 0),
+        ("r6", Side::Read, 1),
+    ];
+    let mut release = std::collections::HashMap::new();
+    let mut cancelled = None;
+    for (i, (name, side, session)) in queue.into_iter().enumerate() {
+        if name == "w5" {
+            let lock = locks[session].clone();
+            cancelled = Some(tokio::spawn(async move { lock.write_owned().await }));
+        } else {
+            let contender = queue_contender(&locks[session], name, side, &acquired_tx);
+            release.insert(name, contender);
+        }
+        wait_for_children(&one, &path, i + 2).await;
+    }
+    cancelled.unwrap().abort();
+    wait_for_children(&one, &path, queue.len()).await;
+    assert_blocked(&mut acquired).await;
+    first.unlock().await.unwrap();
+    let mut readers = [
+        next_holder(&mut acquired).await.0,
+        next_holder(&mut acquired).await.0,
+    ];
+    readers.sort();
+    assert_eq!(readers, ["r1", "r2"]);
+    assert_blocked(&mut acquired).await;
+    release.remove("r1").unwrap().send(()).unwrap();
+    release.remove("r2").unwrap().send(()).unwrap();
+    assert_eq!(next_holder(&mut acquired).await.0, "w3");
+    assert_blocked(&mut acquired).await;
+    release.remove("w3").unwrap().send(()).unwrap();
+    let mut readers = [
+        next_holder(&mut acquired).await.0,
+        next_holder(&mut acquired).await.0,
+    ];
+    readers.sort();
+    assert_eq!(readers, ["r4", "r6"]);
+    for (_, release) in release.drain() {
+        let _ = release.send(());
+    }
+    common::eventually(Duration::from_secs(5), "no node left", || async {
+        children(&one, &path).await.is_empty()
+    })
+    .await;
+}
+
 /// The sequence number at the end of a node path.
 fn sequence(path: &str) -> u64 {
     path[path.len() - 10..].parse().unwrap()
