@@ -7,7 +7,9 @@
 //! - The watch multiplexer ([`Session::watch`]): local waiters on one path share one
 //!   server-side watch, and every session transition wakes them all to re-check.
 //! - The contender queue ([`ContenderQueue`]): Curator-compatible ephemeral-sequential nodes,
-//!   acquired in one pipelined round trip, cancel safe, fenced by the node's `czxid`.
+//!   acquired in one pipelined round trip, cancel safe, fenced by the node's `czxid`. A
+//!   woken waiter reads one node, not the whole directory, so a hand-off costs the same in a
+//!   queue of any length.
 //!
 //! ```no_run
 //! # async fn demo() -> zk_sync_core::Result<()> {

@@ -50,7 +50,10 @@ async fn queue_waiter(
     let expected = children(observer, queue.dir()).await.len() + 1;
     let (queue_for_task, acquired) = (queue.clone(), acquired.clone());
     let task = tokio::spawn(async move {
-        let hold = queue_for_task.acquire(&Exclusive::LOCK, 0, b"").await.unwrap();
+        let hold = queue_for_task
+            .acquire(&Exclusive::LOCK, 0, b"")
+            .await
+            .unwrap();
         acquired.send(index).unwrap();
         hold.release().await.unwrap();
     });
@@ -103,7 +106,11 @@ async fn each_hand_off_in_a_queue_of_two_hundred_costs_one_get_data_and_no_listi
     })
     .await;
     let count = |op| plans.iter().map(|p| p.calls(op)).sum::<usize>();
-    let before = (count(Op::GetData), count(Op::GetChildren), count(Op::Create));
+    let before = (
+        count(Op::GetData),
+        count(Op::GetChildren),
+        count(Op::Create),
+    );
     let server_before = server_reads(server);
 
     first.release().await.unwrap();
@@ -112,7 +119,11 @@ async fn each_hand_off_in_a_queue_of_two_hundred_costs_one_get_data_and_no_listi
         task.await.unwrap();
     }
 
-    let after = (count(Op::GetData), count(Op::GetChildren), count(Op::Create));
+    let after = (
+        count(Op::GetData),
+        count(Op::GetChildren),
+        count(Op::Create),
+    );
     let server_after = server_reads(server);
     assert_eq!(after.1 - before.1, 0, "no listing during the hand-offs");
     assert_eq!(after.2 - before.2, 0, "no create during the hand-offs");

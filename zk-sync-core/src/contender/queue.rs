@@ -74,6 +74,12 @@ impl ContenderQueue {
     /// after this session released the directory's oldest node, one request (the create,
     /// carrying that release; see [`Hold::release_queued`]).
     ///
+    /// A waiter lists the directory only when it queues. Woken, it reads the next contender
+    /// below it that could still block it (one `getData`), however long the queue: it lists
+    /// again only after a session transition, an event it cannot explain, or for a recipe that
+    /// does not walk ([`Recipe::blocks`]). Tasks of one session queueing at once share their
+    /// listings.
+    ///
     /// A session lost while waiting (before the hold) is survived: the wait resumes in the
     /// next session with a new node.
     ///
@@ -360,6 +366,8 @@ impl ContenderQueue {
             let (created, listed) = epoch
                 .call(futures::future::join(create, OptionFuture::from(list)))
                 .await?;
+            // A listing of ours that came to nothing must not hold up the session's next one.
+            let cover = cover.filter(|_| created.is_ok());
             let folded = carried.is_some();
             if let Some(carried) = carried {
                 match &created {
