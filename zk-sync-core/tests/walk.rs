@@ -156,15 +156,16 @@ async fn waiters_whose_predecessors_were_cancelled_acquire_in_order() {
     let theirs = ContenderQueue::new(other, &dir, "test").unwrap();
     let first = theirs.acquire(&Exclusive::LOCK, 0, b"").await.unwrap();
     let (tx, mut rx) = mpsc::unbounded_channel();
-    // 0 ours, 1–3 theirs (cancelled in a row), 4 ours, 5 theirs (cancelled), 6 ours.
-    let layout = [true, false, false, false, true, false, true];
+    // 0 ours, 1–3 cancelled in a row (two ours, one theirs), 4 ours, 5 theirs (cancelled),
+    // 6 ours.
+    let layout = [true, true, true, false, true, false, true];
     let mut tasks = Vec::new();
     for (i, is_ours) in layout.iter().enumerate() {
         let queue = if *is_ours { &ours } else { &theirs };
         tasks.push(queue_waiter(queue, i, &observer, &tx).await);
     }
     // The predecessor of 4, and the two before it, go out of order, and so does 6's.
-    for cancelled in [2, 3, 1, 5] {
+    for cancelled in [3, 2, 1, 5] {
         tasks[cancelled].abort();
     }
     eventually(Duration::from_secs(10), "cancelled nodes removed", || {

@@ -127,7 +127,7 @@ async fn our_waiters_walk_past_curator_and_go_zookeeper_contenders_in_queue_orde
     let observer = session_to(&connect, Duration::from_secs(10)).await;
     let (tx, mut acquired) = mpsc::unbounded_channel();
 
-    // ours (a, holds) ← Curator ← ours (b) ← go-zookeeper ← ours (a)
+    // ours (a, holds) ← Curator ← ours (b) ← go-zookeeper ← ours (b)
     let first = a.lock().await.unwrap();
     let mut curator = Peer::start({
         let mut command = curator_program("CuratorMutex", CURATOR).expect("Curator and a JDK");
@@ -143,7 +143,7 @@ async fn our_waiters_walk_past_curator_and_go_zookeeper_contenders_in_queue_orde
         command
     });
     queued(&observer, &path, 4).await;
-    let release_a = our_waiter(&a, "a", &tx);
+    let release_b2 = our_waiter(&b, "b2", &tx);
     queued(&observer, &path, 5).await;
     let listings = || {
         plans
@@ -162,8 +162,8 @@ async fn our_waiters_walk_past_curator_and_go_zookeeper_contenders_in_queue_orde
     go.expect("LOCKED").await;
     assert_nobody_acquires(&mut acquired).await;
     go.release().await;
-    assert_eq!(next(&mut acquired).await, "a");
-    release_a.send(()).unwrap();
+    assert_eq!(next(&mut acquired).await, "b2");
+    release_b2.send(()).unwrap();
 
     assert_eq!(
         listings(),

@@ -233,19 +233,21 @@ impl ContenderQueue {
     ) -> Result<Walked> {
         let mine = me.marker();
         let walks = (0..recipe.markers().len()).all(|older| recipe.blocks(mine, older).is_some());
-        // Whether the newest thing we know of our node is the listing that named it.
+        // Whether our node was seen since we last waited (by the listing that named it, or
+        // by a read).
         let mut own_seen = true;
         loop {
             // Another waiter's listing may have shown our node gone.
             if !view.contains(me) {
                 return Ok(Walked::OwnGone);
             }
-            let blocker = if walks {
-                view.blocker(me, |older| recipe.blocks(mine, older) == Some(true))
+            let candidates = if walks {
+                let blocks = |older| recipe.blocks(mine, older) == Some(true);
+                view.blockers(me, blocks, READ_AHEAD)
             } else {
-                decide_over_view(view, recipe, node)?
+                decide_over_view(view, recipe, node)?.into_iter().collect()
             };
-            let Some(blocker) = blocker else {
+            let Some((nearest, below)) = candidates.split_first() else {
                 if !own_seen && Box::pin(epoch.data(&node.path)).await?.is_none() {
                     view.own_gone(me);
                     return Ok(Walked::OwnGone);
@@ -256,18 +258,41 @@ impl ContenderQueue {
             if mode == Mode::Try {
                 return Ok(Walked::WouldBlock);
             }
-            own_seen = false;
-            let path = format!("{}/{}", self.dir, blocker.name());
+            // In a short, busy queue a listing costs less than reading many nodes of other
+            // sessions that went unseen: the walk reads at most a couple there, and in a long
+            // queue as many as a listing is worth.
+            let reads = candidates.len() + 1;
+            if !own_seen && walks && reads > FREE_READS + view.len() / NAMES_PER_READ {
+                return Ok(Walked::Relist);
+            }
+            // The nearest is read with a watch. Once we have waited, the ones below it (nodes
+            // of other sessions we never saw go) and our own node, in case the walk ends here,
+            // are read in the same round trip; right after a listing, they are known.
+            let path = format!("{}/{}", self.dir, nearest.name());
             let _waiting = WaiterGauge::new(self.primitive);
-            let watch = Box::pin(self.session.watch(epoch, WatchKind::Data, &path)).await;
+            let watch = self.session.watch(epoch, WatchKind::Data, &path);
+            let (below, own) = match own_seen {
+                true => (&[][..], None),
+                false => (below, Some(node.path.as_str())),
+            };
+            let reads = self.read_ahead(epoch, view, below, own);
+            let (watch, own) = Box::pin(futures::future::join(watch, reads)).await;
             drop(path);
+            match own? {
+                Some(false) => {
+                    view.own_gone(me);
+                    return Ok(Walked::OwnGone);
+                }
+                Some(true) => own_seen = true,
+                None => {}
+            }
             let watch = match watch {
                 Ok(watch) => watch,
                 Err(Error::Zk {
                     code: ZkErrorCode::NoNode,
                     ..
                 }) if walks => {
-                    view.gone(&blocker);
+                    view.gone(nearest);
                     continue;
                 }
                 Err(Error::Zk {
@@ -283,8 +308,9 @@ impl ContenderQueue {
                 }
                 Err(error) => return Err(error),
             };
+            own_seen = false;
             match watch.changed().await {
-                Wake::Node(NodeEvent::Deleted) => view.gone(&blocker),
+                Wake::Node(NodeEvent::Deleted) => view.gone(nearest),
                 // A folded release touches its node before deleting it; anyone else's
                 // change leaves it there. Either way, read it again.
                 Wake::Node(NodeEvent::DataChanged) => {}
@@ -293,7 +319,7 @@ impl ContenderQueue {
                 Wake::Node(NodeEvent::SessionEnded) => return Err(epoch.ended().await),
                 Wake::Node(NodeEvent::Created | NodeEvent::ChildrenChanged) => {
                     tracing::debug!(
-                        node = blocker.name(),
+                        node = nearest.name(),
                         "unexpected event on a data watch; listing again"
                     );
                     return Ok(Walked::Relist);
@@ -304,6 +330,39 @@ impl ContenderQueue {
                 return Ok(Walked::Relist);
             }
         }
+    }
+
+    /// Reads the contenders of `below` (without watches) and our own node `own`, all at once;
+    /// those gone leave the view. Whether our node exists, when it was read and answered.
+    async fn read_ahead(
+        &self,
+        epoch: &Epoch,
+        view: &QueueView,
+        below: &[Entry],
+        own: Option<&str>,
+    ) -> Result<Option<bool>> {
+        let paths: Vec<String> = below
+            .iter()
+            .map(|entry| format!("{}/{}", self.dir, entry.name()))
+            .chain(own.map(str::to_owned))
+            .collect();
+        if paths.is_empty() {
+            return Ok(None);
+        }
+        let backend = epoch.backend();
+        let reads = paths.iter().map(|path| backend.get_data(path));
+        let replies = epoch.call(futures::future::join_all(reads)).await?;
+        let mut replies = replies.into_iter();
+        for (entry, reply) in below.iter().zip(replies.by_ref()) {
+            if reply == Err(ZkErrorCode::NoNode) {
+                view.gone(entry);
+            }
+        }
+        Ok(replies.next().and_then(|reply| match reply {
+            Ok(_) => Some(true),
+            Err(ZkErrorCode::NoNode) => Some(false),
+            Err(_) => None,
+        }))
     }
 
     /// A listing of the directory answered after every request sent so far, merged into the
@@ -431,6 +490,20 @@ impl ContenderQueue {
         }
     }
 }
+
+/// How many contenders below the one it watches a woken waiter reads in the same round trip:
+/// the nodes of other sessions it never saw go.
+const READ_AHEAD: usize = 16;
+
+/// How many reads a woken waiter makes rather than list, however short the queue.
+const FREE_READS: usize = 2;
+
+/// How many names in a listing cost the server about as much as one more read. A woken waiter
+/// that would read more nodes than a listing of the queue is worth lists it instead: in a
+/// short queue where every session's nodes come and go, the walk would otherwise read the
+/// several nodes of other sessions that left since its view was last listed (measured with 4
+/// sessions × 8 tasks on one path: 7.1 requests per hand-off instead of 4.0).
+const NAMES_PER_READ: usize = 32;
 
 /// What is known of the queue right after our create.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

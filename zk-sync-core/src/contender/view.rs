@@ -29,6 +29,12 @@
 //! walk look again rather than move on. Someone else's data change (a revocation request,
 //! say) leaves the node in place and the waiter watching it again.
 //!
+//! A woken waiter also reads, in the same round trip, the few contenders below the one it
+//! watched that it never saw go (other sessions' nodes), and its own node. Where that would
+//! be more reads than a listing of the queue is worth (a short queue that every session
+//! churns through), it lists instead: the walk is what makes long queues cheap, and a listing
+//! of a short one is cheap already.
+//!
 //! The walk is not trusted, and the directory is listed again, after any session transition
 //! (suspended, reconnected: events may have been missed; a lost session starts over with a
 //! new node), after an event a data watch cannot explain, and for recipes whose predicate
@@ -60,9 +66,10 @@ use std::sync::{Arc, Mutex, Weak};
 use tokio::sync::watch;
 
 /// A contender, ordered as the recipe sorts them: by the text after its marker, then by name.
+/// Waiters share the view's copy of a name rather than keep their own.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Entry {
-    name: Box<str>,
+    name: Arc<str>,
     key_at: u32,
 }
 
@@ -358,8 +365,10 @@ impl QueueView {
     pub(super) fn position(&self, name: &str) -> Option<Position> {
         let contender = Contender::parse(name.to_owned(), self.markers())?;
         let marker = contender.marker();
+        let probe = entry_of(contender);
+        let shared = self.lock().by_marker[marker].get(&probe).cloned();
         Some(Position {
-            entry: entry_of(contender),
+            entry: shared.unwrap_or(probe),
             marker,
         })
     }
@@ -369,17 +378,31 @@ impl QueueView {
         self.lock().by_marker[me.marker].contains(&me.entry)
     }
 
-    /// The nearest contender below `me` that blocks it and is believed to exist, if any.
-    pub(super) fn blocker(&self, me: &Position, blocks: impl Fn(usize) -> bool) -> Option<Entry> {
+    /// The contenders below `me` that block it and are believed to exist, nearest first, at
+    /// most `limit` of them.
+    pub(super) fn blockers(
+        &self,
+        me: &Position,
+        blocks: impl Fn(usize) -> bool,
+        limit: usize,
+    ) -> Vec<Entry> {
         let state = self.lock();
-        state
+        let mut found: Vec<Entry> = state
             .by_marker
             .iter()
             .enumerate()
             .filter(|(marker, _)| blocks(*marker))
-            .filter_map(|(_, set)| set.range(..&me.entry).next_back())
-            .max()
+            .flat_map(|(_, set)| set.range(..&me.entry).rev().take(limit))
             .cloned()
+            .collect();
+        found.sort_unstable_by(|a, b| b.cmp(a));
+        found.truncate(limit);
+        found
+    }
+
+    /// How many contenders are believed to exist.
+    pub(super) fn len(&self) -> usize {
+        self.lock().by_marker.iter().map(BTreeSet::len).sum()
     }
 
     /// Whether nothing at all (no contender, no other child) is believed to sort below `me`.
@@ -443,7 +466,7 @@ impl Drop for QueueView {
 fn entry_of(contender: Contender) -> Entry {
     let key_at = contender.sort_key_at() as u32;
     Entry {
-        name: contender.into_name().into_boxed_str(),
+        name: contender.into_name().into(),
         key_at,
     }
 }
@@ -451,6 +474,10 @@ fn entry_of(contender: Contender) -> Entry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn names(entries: &[Entry]) -> Vec<&str> {
+        entries.iter().map(Entry::name).collect()
+    }
 
     fn position(view: &QueueView, name: &str) -> Position {
         view.position(name).expect("a contender")
@@ -476,14 +503,18 @@ mod tests {
         );
         let reader = position(&view, "_c_c-__READ__0000000003");
         let writer_only = |marker: usize| marker == 1;
-        let blocker = view.blocker(&reader, writer_only).unwrap();
-        assert_eq!(blocker.name(), "_c_a-__WRIT__0000000001");
+        let blockers = view.blockers(&reader, writer_only, 8);
+        assert_eq!(names(&blockers), ["_c_a-__WRIT__0000000001"]);
         assert_eq!(
-            view.blocker(&reader, |_| true).unwrap().name(),
-            "_c_b-__READ__0000000002"
+            names(&view.blockers(&reader, |_| true, 8)),
+            ["_c_b-__READ__0000000002", "_c_a-__WRIT__0000000001"]
         );
-        view.gone(&blocker);
-        assert!(view.blocker(&reader, writer_only).is_none());
+        assert_eq!(
+            names(&view.blockers(&reader, |_| true, 1)),
+            ["_c_b-__READ__0000000002"]
+        );
+        view.gone(&blockers[0]);
+        assert!(view.blockers(&reader, writer_only, 8).is_empty());
         assert!(!view.first_of_all(&reader), "a reader is still below");
     }
 
@@ -491,7 +522,7 @@ mod tests {
     fn other_children_below_keep_a_node_from_being_first_of_all() {
         let view = view(&["lock-"], &["x-0000000001", "_c_a-lock-0000000002"]);
         let me = position(&view, "_c_a-lock-0000000002");
-        assert!(view.blocker(&me, |_| true).is_none());
+        assert!(view.blockers(&me, |_| true, 8).is_empty());
         assert!(!view.first_of_all(&me));
         view.merge(2, Ok(vec!["_c_a-lock-0000000002".into()]));
         assert!(view.first_of_all(&me));
@@ -505,7 +536,7 @@ mod tests {
         );
         let me = position(&view, "_c_b-lock-0000000002");
         view.merge(2, Ok(vec!["_c_b-lock-0000000002".into()]));
-        assert!(view.blocker(&me, |_| true).is_none());
+        assert!(view.blockers(&me, |_| true, 8).is_empty());
         view.own_gone(&me);
         assert!(!view.contains(&me));
     }
@@ -520,9 +551,8 @@ mod tests {
         let entry = one.position("_c_a-lock-0000000001").unwrap().into_entry();
         one.merge(1, Ok(vec![entry.name().to_owned()]));
         views.deleted("/d/_c_a-lock-0000000001");
-        assert!(two
-            .blocker(&two.position("_c_b-lock-0000000002").unwrap(), |_| true)
-            .is_none());
+        let later = two.position("_c_b-lock-0000000002").unwrap();
+        assert!(two.blockers(&later, |_| true, 8).is_empty());
         drop((one, two));
         assert!(views.entries.is_empty());
     }
