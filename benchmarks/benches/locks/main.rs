@@ -9,11 +9,14 @@
 //! Environment: `ZK_SYNC_BENCH_CYCLES` (uncontended cycles per client, default 2000),
 //! `ZK_SYNC_BENCH_ROUNDS` (interleaved rounds the cycles are split into, default 5),
 //! `ZK_SYNC_BENCH_SECONDS` (contended run, default 10), `ZK_SYNC_BENCH_WAITERS` (default 10000),
+//! `ZK_SYNC_BENCH_QUEUES` (lengths of the long queues, default `100,1000,10000`),
+//! `ZK_SYNC_BENCH_QUEUE_TIMEOUT` (seconds each phase of a long queue may take, default 300),
 //! `ZK_SYNC_BENCH_SECTIONS` (which parts to run, default
-//! `mutex,rwlock,ensemble,contended,waiters`).
+//! `mutex,rwlock,ensemble,contended,waiters,queue`).
 
 mod counting_alloc;
 mod peers;
+mod queue;
 mod uncontended;
 
 #[global_allocator]
@@ -51,6 +54,13 @@ fn main() {
         println!("handoffs {handoffs}");
         return;
     }
+    if args.get(1).map(String::as_str) == Some("--queue-worker") {
+        let count = args[4]
+            .parse()
+            .expect("--queue-worker <connect> <path> <count>");
+        queue::worker(&args[2], &args[3], count);
+        return;
+    }
     if !args.iter().any(|a| a == "--bench") {
         println!(
             "lock benchmarks: run them with `cargo bench -p zk-sync-benchmarks --bench locks`"
@@ -62,8 +72,10 @@ fn main() {
     let per_round = (cycles / rounds).max(1);
     let seconds = env_or("ZK_SYNC_BENCH_SECONDS", 10);
     let waiters = env_or("ZK_SYNC_BENCH_WAITERS", 10_000);
+    let queues = queue_lengths();
+    let queue_timeout = Duration::from_secs(env_or("ZK_SYNC_BENCH_QUEUE_TIMEOUT", 300) as u64);
     let sections: Vec<String> = std::env::var("ZK_SYNC_BENCH_SECTIONS")
-        .unwrap_or_else(|_| "mutex,rwlock,ensemble,contended,waiters".into())
+        .unwrap_or_else(|_| "mutex,rwlock,ensemble,contended,waiters,queue".into())
         .split(',')
         .map(|s| s.trim().to_owned())
         .collect();
@@ -83,12 +95,29 @@ fn main() {
         ensemble_uncontended(&rt, rounds, per_round);
     }
     if run("contended") {
-        contended(&connect, seconds);
+        contended(&server, seconds);
     }
     if run("waiters") {
         println!("## {waiters} concurrent waiters in one process\n");
         rt.block_on(many_waiters(&connect, waiters));
     }
+    if run("queue") {
+        queue::run(&server, &rt, &queues, queue_timeout);
+    }
+}
+
+/// `ZK_SYNC_BENCH_QUEUES`, a comma-separated list of queue lengths.
+fn queue_lengths() -> Vec<usize> {
+    std::env::var("ZK_SYNC_BENCH_QUEUES")
+        .unwrap_or_else(|_| "100,1000,10000".into())
+        .split(',')
+        .map(|length| {
+            length
+                .trim()
+                .parse()
+                .expect("ZK_SYNC_BENCH_QUEUES: comma-separated queue lengths")
+        })
+        .collect()
 }
 
 fn mutex_uncontended(
@@ -164,16 +193,23 @@ fn rwlock_uncontended(
     );
 }
 
-fn contended(connect: &str, seconds: usize) {
+fn contended(server: &ZkServer, seconds: usize) {
     println!(
         "## Contended: {PROCESSES} processes x {TASKS} tasks/threads on one path, {seconds} s\n"
     );
-    let ours = contended_ours(connect, seconds) / seconds as f64;
-    let curator = contended_curator(connect, seconds) / seconds as f64;
-    println!("| client | hand-offs per second |");
-    println!("|---|---:|");
-    println!("| **zk-sync `DistMutex`** | **{ours:.0}** |");
-    println!("| Curator 5.4 `InterProcessMutex` | {curator:.0} |");
+    let connect = server.connect_string();
+    let run = |f: fn(&str, usize) -> f64| {
+        let before = packets_received(server);
+        let handoffs = f(&connect, seconds);
+        let requests = (packets_received(server) - before) as f64 / handoffs;
+        (handoffs / seconds as f64, requests)
+    };
+    let (ours, our_requests) = run(contended_ours);
+    let (curator, curator_requests) = run(contended_curator);
+    println!("| client | hand-offs per second | requests per hand-off (server) |");
+    println!("|---|---:|---:|");
+    println!("| **zk-sync `DistMutex`** | **{ours:.0}** | {our_requests:.2} |");
+    println!("| Curator 5.4 `InterProcessMutex` | {curator:.0} | {curator_requests:.2} |");
     println!("\nzk-sync / Curator hand-offs: {:.2}\n", ours / curator);
 }
 

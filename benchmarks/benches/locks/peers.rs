@@ -6,20 +6,26 @@ use std::process::{Child, Command, Stdio};
 use zk_sync_testkit::{compile_java, curator_classpath, go_zookeeper_program, java_command};
 
 const CURATOR_SOURCE: &str = include_str!("../../peers/CuratorLockBench.java");
+const CURATOR_QUEUE_SOURCE: &str = include_str!("../../peers/CuratorQueueBench.java");
 const GO_SOURCE: &str = include_str!("../../peers/gozk_lock_bench.go");
 
 /// The Curator benchmark program, ready for arguments.
 pub(crate) fn curator(args: &[&str]) -> Command {
+    curator_program("CuratorLockBench", CURATOR_SOURCE, args)
+}
+
+/// One process of the long-queue benchmark on Curator, ready for arguments.
+pub(crate) fn curator_queue(args: &[&str]) -> Command {
+    curator_program("CuratorQueueBench", CURATOR_QUEUE_SOURCE, args)
+}
+
+fn curator_program(class_name: &str, source: &str, args: &[&str]) -> Command {
     let classpath = curator_classpath().expect(
         "Curator jars: apt-get install -y libcurator-recipes-java libcurator-framework-java",
     );
-    let classes: PathBuf =
-        compile_java("CuratorLockBench", CURATOR_SOURCE, &classpath).expect("javac");
-    let mut command = java_command(
-        &format!("{}:{classpath}", classes.display()),
-        "CuratorLockBench",
-    )
-    .unwrap();
+    let classes: PathBuf = compile_java(class_name, source, &classpath).expect("javac");
+    let mut command =
+        java_command(&format!("{}:{classpath}", classes.display()), class_name).unwrap();
     command.args(args);
     command
 }
