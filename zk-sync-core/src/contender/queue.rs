@@ -278,6 +278,9 @@ impl ContenderQueue {
             let reads = self.read_ahead(epoch, view, below, own);
             let (watch, own) = Box::pin(futures::future::join(watch, reads)).await;
             drop(path);
+            // Only the watched one is kept while waiting: thousands of waiters each hold it.
+            let nearest = nearest.clone();
+            drop(candidates);
             match own? {
                 Some(false) => {
                     view.own_gone(me);
@@ -292,7 +295,7 @@ impl ContenderQueue {
                     code: ZkErrorCode::NoNode,
                     ..
                 }) if walks => {
-                    view.gone(nearest);
+                    view.gone(&nearest);
                     continue;
                 }
                 Err(Error::Zk {
@@ -310,7 +313,7 @@ impl ContenderQueue {
             };
             own_seen = false;
             match watch.changed().await {
-                Wake::Node(NodeEvent::Deleted) => view.gone(nearest),
+                Wake::Node(NodeEvent::Deleted) => view.gone(&nearest),
                 // A folded release touches its node before deleting it; anyone else's
                 // change leaves it there. Either way, read it again.
                 Wake::Node(NodeEvent::DataChanged) => {}
