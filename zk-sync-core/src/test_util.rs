@@ -32,6 +32,26 @@ pub async fn session_to(connect_string: &str, session_timeout: Duration) -> Sess
         .unwrap_or_else(|error| panic!("connecting to {connect_string}: {error}"))
 }
 
+/// A session like [`session_to`] whose requests go through a backend that follows `plan`
+/// (which counts them, and injects the faults it is given).
+///
+/// # Panics
+///
+/// When no session can be established.
+pub async fn session_following(
+    connect_string: &str,
+    session_timeout: Duration,
+    plan: &crate::backend::fault::FaultPlan,
+) -> Session {
+    Session::builder(connect_string)
+        .session_timeout(session_timeout)
+        .connection_timeout(Duration::from_secs(5))
+        .connector(crate::backend::fault::FaultyConnector::new(plan.clone()))
+        .connect()
+        .await
+        .unwrap_or_else(|error| panic!("connecting to {connect_string}: {error}"))
+}
+
 /// The children of `dir` (empty when it does not exist).
 ///
 /// # Panics

@@ -137,55 +137,52 @@ mod tests {
 
     #[test]
     fn the_walk_rule_agrees_with_the_decision() {
-        // All queues of up to six contenders: the nearest older blocker is what `decide` waits on.
-        for len in 1..=6 {
-            for pattern in 0u32..(1 << len) {
-                let names: Vec<String> = (0..len)
-                    .map(|i| {
-                        let marker = MARKERS[((pattern >> i) & 1) as usize];
-                        format!("_c_{i}-{marker}{i:010}")
-                    })
-                    .collect();
-                let queue = sort_contenders(names.clone(), ReadWrite.markers());
-                for me in 0..queue.len() {
-                    let mine = queue[me].marker();
-                    let nearest = queue[..me]
-                        .iter()
-                        .rposition(|c| ReadWrite.blocks(mine, c.marker()) == Some(true));
-                    let walked = match nearest {
-                        None => Decision::Acquired,
-                        Some(index) => Decision::WaitOn(index),
-                    };
-                    assert_eq!(walked, ReadWrite.decide(&queue, me), "{names:?} #{me}");
-                }
+        // The nearest older blocker is what `decide` waits on.
+        for names in every_queue_of_up_to_six() {
+            let queue = sort_contenders(names.clone(), ReadWrite.markers());
+            for me in 0..queue.len() {
+                let mine = queue[me].marker();
+                let nearest = queue[..me]
+                    .iter()
+                    .rposition(|c| ReadWrite.blocks(mine, c.marker()) == Some(true));
+                let walked = match nearest {
+                    None => Decision::Acquired,
+                    Some(index) => Decision::WaitOn(index),
+                };
+                assert_eq!(walked, ReadWrite.decide(&queue, me), "{names:?} #{me}");
             }
         }
     }
 
     #[test]
     fn every_wait_is_on_an_earlier_contender() {
-        // All queues of up to six contenders, as bit patterns of reader/writer.
-        for len in 1..=6 {
-            for pattern in 0u32..(1 << len) {
-                let names: Vec<String> = (0..len)
+        for names in every_queue_of_up_to_six() {
+            let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+            let got = decide_all(&refs);
+            let mut writer_seen = false;
+            for (me, (name, decision)) in got.iter().enumerate() {
+                let is_writer = name.contains(MARKERS[1]);
+                match decision {
+                    Decision::WaitOn(on) => assert!(*on < me, "{names:?}"),
+                    Decision::Acquired if is_writer => assert_eq!(me, 0, "{names:?}"),
+                    Decision::Acquired => assert!(!writer_seen, "{names:?}"),
+                }
+                writer_seen |= is_writer;
+            }
+        }
+    }
+
+    /// All queues of up to six contenders, as bit patterns of reader/writer, in queue order.
+    fn every_queue_of_up_to_six() -> impl Iterator<Item = Vec<String>> {
+        (1..=6).flat_map(|len| {
+            (0u32..(1 << len)).map(move |pattern| {
+                (0..len)
                     .map(|i| {
                         let marker = MARKERS[((pattern >> i) & 1) as usize];
                         format!("_c_{i}-{marker}{i:010}")
                     })
-                    .collect();
-                let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-                let got = decide_all(&refs);
-                let mut writer_seen = false;
-                for (me, (name, decision)) in got.iter().enumerate() {
-                    let is_writer = name.contains(MARKERS[1]);
-                    match decision {
-                        Decision::WaitOn(on) => assert!(*on < me, "{names:?}"),
-                        Decision::Acquired if is_writer => assert_eq!(me, 0, "{names:?}"),
-                        Decision::Acquired => assert!(!writer_seen, "{names:?}"),
-                    }
-                    writer_seen |= is_writer;
-                }
-            }
-        }
+                    .collect()
+            })
+        })
     }
 }

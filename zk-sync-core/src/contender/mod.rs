@@ -63,9 +63,11 @@ pub trait Recipe: Send + Sync + std::fmt::Debug {
     /// with marker index `older` blocks one with marker index `mine`. [`decide`](Self::decide)
     /// must agree with it.
     ///
-    /// The waiters of such a recipe never list the directory again after they queue: they walk
-    /// the contenders below them that their first listing named, one read of the next blocker
-    /// at a time, so a hand-off costs the same in a queue of ten or of ten thousand.
+    /// The waiters of such a recipe do not list the directory again when they wake: they walk
+    /// the contenders below them that their first listing named, reading the next blocker
+    /// (and the few unseen ones below it) instead, so a hand-off costs the same in a queue of a
+    /// thousand or of ten thousand. They still list after a session transition, and in a
+    /// queue short enough that a listing costs less than those reads.
     ///
     /// `None` (the default) for a predicate that needs more than that (the first two hold, a
     /// weighted count, anything that looks at newer contenders): its waiters list the

@@ -249,7 +249,7 @@ impl ContenderQueue {
             };
             let Some((nearest, below)) = candidates.split_first() else {
                 if !own_seen && Box::pin(epoch.data(&node.path)).await?.is_none() {
-                    view.own_gone(me);
+                    view.gone(me.entry());
                     return Ok(Walked::OwnGone);
                 }
                 let first_of_all = view.first_of_all(me);
@@ -283,7 +283,7 @@ impl ContenderQueue {
             drop(candidates);
             match own? {
                 Some(false) => {
-                    view.own_gone(me);
+                    view.gone(me.entry());
                     return Ok(Walked::OwnGone);
                 }
                 Some(true) => own_seen = true,

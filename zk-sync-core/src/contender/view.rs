@@ -58,7 +58,7 @@
 use super::naming::Contender;
 use crate::error::{Error, ZkErrorCode};
 use crate::session::releases::sequence_of;
-use crate::session::Epoch;
+use crate::session::{missing_is_none, Epoch};
 use dashmap::DashMap;
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
@@ -108,6 +108,11 @@ impl Position {
     /// The entry, taken out.
     pub(super) fn into_entry(self) -> Entry {
         self.entry
+    }
+
+    /// Our node's entry.
+    pub(super) fn entry(&self) -> &Entry {
+        &self.entry
     }
 
     /// The index of our node's marker.
@@ -322,9 +327,7 @@ impl QueueView {
                 Ok(Err(ZkErrorCode::ConnectionLoss | ZkErrorCode::Timeout)) => {
                     epoch.children(self.dir()).await
                 }
-                Ok(Ok(children)) => Ok(Some(children)),
-                Ok(Err(ZkErrorCode::NoNode)) => Ok(None),
-                Ok(Err(code)) => Err(Error::zk("get_children", self.dir(), code)),
+                Ok(reply) => missing_is_none("get_children", self.dir(), reply),
                 Err(ended) => Err(ended),
             };
             self.merge(generation, listed.map(Option::unwrap_or_default));
@@ -419,11 +422,13 @@ impl QueueView {
 
     /// Every contender believed to exist, sorted, for a recipe that decides over the queue.
     pub(super) fn contenders(&self) -> Vec<Contender> {
-        let state = self.lock();
-        let mut all: Vec<&Entry> = state.by_marker.iter().flatten().collect();
-        all.sort();
-        let names = all.into_iter().map(|e| e.name.to_string()).collect();
-        drop(state);
+        let names = self
+            .lock()
+            .by_marker
+            .iter()
+            .flatten()
+            .map(|e| e.name.to_string())
+            .collect();
         super::sort_contenders(names, self.markers())
     }
 
@@ -447,11 +452,6 @@ impl QueueView {
                 }
             }
         }
-    }
-
-    /// Our own node is known to be gone.
-    pub(super) fn own_gone(&self, me: &Position) {
-        self.lock().by_marker[me.marker].remove(&me.entry);
     }
 }
 
@@ -537,7 +537,7 @@ mod tests {
         let me = position(&view, "_c_b-lock-0000000002");
         view.merge(2, Ok(vec!["_c_b-lock-0000000002".into()]));
         assert!(view.blockers(&me, |_| true, 8).is_empty());
-        view.own_gone(&me);
+        view.gone(me.entry());
         assert!(!view.contains(&me));
     }
 

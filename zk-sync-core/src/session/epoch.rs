@@ -251,7 +251,7 @@ impl Epoch {
 }
 
 /// A reply where a missing node is an answer (`None`), not an error.
-fn missing_is_none<T>(
+pub(crate) fn missing_is_none<T>(
     op: &'static str,
     path: &str,
     reply: Result<T, ZkErrorCode>,

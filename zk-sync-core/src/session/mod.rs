@@ -10,7 +10,7 @@ mod supervisor;
 
 pub use self::builder::SessionBuilder;
 pub use self::epoch::Epoch;
-pub(crate) use self::epoch::{wait_for_end, wait_for_uncertain};
+pub(crate) use self::epoch::{missing_is_none, wait_for_end, wait_for_uncertain};
 pub use self::state::{SessionState, SessionStatus};
 
 use self::cleanup::{Cleanup, Doomed};
