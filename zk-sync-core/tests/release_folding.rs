@@ -6,17 +6,17 @@ mod common;
 use common::{children, eventually, server, session_to, unique_path};
 use std::future::Future;
 use std::time::Duration;
-use zk_sync_core::backend::fault::{FaultAction, FaultPlan, FaultyConnector, Op};
+use zk_sync_core::backend::fault::{FaultAction, FaultPlan, Op};
 use zk_sync_core::contender::Exclusive;
 use zk_sync_core::{ContenderQueue, Hold, Session};
 
 async fn faulty_session(plan: &FaultPlan) -> Session {
-    Session::builder(&server().connect_string())
-        .session_timeout(Duration::from_millis(1500))
-        .connector(FaultyConnector::new(plan.clone()))
-        .connect()
-        .await
-        .expect("connect")
+    common::session_following(
+        &server().connect_string(),
+        Duration::from_millis(1500),
+        plan,
+    )
+    .await
 }
 
 /// Runs `body` as a runtime task, the way a service runs its work: a release queued in a task

@@ -266,14 +266,14 @@ async fn digest_auth_and_creator_acl_protect_nodes_from_other_sessions() {
 /// over and over, in a session that stays connected).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_held_lease_that_runs_out_while_connected_ends_the_epoch_and_the_next_hold_is_certain() {
-    use zk_sync_core::backend::fault::{FaultAction, FaultPlan, FaultyConnector, Op};
+    use zk_sync_core::backend::fault::{FaultAction, FaultPlan, Op};
     let plan = FaultPlan::new();
-    let session = Session::builder(&server().connect_string())
-        .session_timeout(Duration::from_millis(1500))
-        .connector(FaultyConnector::new(plan.clone()))
-        .connect()
-        .await
-        .unwrap();
+    let session = common::session_following(
+        &server().connect_string(),
+        Duration::from_millis(1500),
+        &plan,
+    )
+    .await;
     let queue = ContenderQueue::new(session.clone(), &unique_path("silent"), "test").unwrap();
     let hold = queue.acquire(&Exclusive::LOCK, 0, b"").await.unwrap();
     // The keep-alive read, a third of the timeout in: answered only long after the lease.

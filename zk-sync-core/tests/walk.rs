@@ -5,24 +5,19 @@
 
 mod common;
 
-use common::{children, eventually, server, session_to, unique_path, wait_for_state};
+use common::{
+    children, eventually, server, session_following, session_to, unique_path, wait_for_state,
+};
 use std::time::Duration;
 use tokio::sync::mpsc;
-use zk_sync_core::backend::fault::{FaultPlan, FaultyConnector, Op};
+use zk_sync_core::backend::fault::{FaultPlan, Op};
 use zk_sync_core::contender::Exclusive;
 use zk_sync_core::{ContenderQueue, Hold, Session, SessionState};
 use zk_sync_testkit::{FaultProxy, ZkServer};
 
-/// A session whose requests `plan` counts. The long timeout keeps keep-alive reads out of the
-/// counts.
-async fn counted_session(connect_string: &str, plan: &FaultPlan) -> Session {
-    Session::builder(connect_string)
-        .session_timeout(Duration::from_secs(30))
-        .connector(FaultyConnector::new(plan.clone()))
-        .connect()
-        .await
-        .expect("connect")
-}
+/// The session timeout of a session whose requests are counted: long enough to keep
+/// keep-alive reads out of the counts.
+const COUNTED: Duration = Duration::from_secs(30);
 
 /// Successful `getData` and `getChildren` answers the server has sent so far.
 fn server_reads(server: &ZkServer) -> (u64, u64) {
@@ -82,8 +77,8 @@ async fn each_hand_off_in_a_queue_of_two_hundred_costs_one_get_data_and_no_listi
     let server = server();
     let plans = [FaultPlan::new(), FaultPlan::new()];
     let sessions = [
-        counted_session(&server.connect_string(), &plans[0]).await,
-        counted_session(&server.connect_string(), &plans[1]).await,
+        session_following(&server.connect_string(), COUNTED, &plans[0]).await,
+        session_following(&server.connect_string(), COUNTED, &plans[1]).await,
     ];
     let observer = session_to(&server.connect_string()).await;
     let dir = unique_path("walk-200");
@@ -148,7 +143,7 @@ async fn each_hand_off_in_a_queue_of_two_hundred_costs_one_get_data_and_no_listi
 async fn waiters_whose_predecessors_were_cancelled_acquire_in_order() {
     let server = server();
     let plan = FaultPlan::new();
-    let walker = counted_session(&server.connect_string(), &plan).await;
+    let walker = session_following(&server.connect_string(), COUNTED, &plan).await;
     let other = session_to(&server.connect_string()).await;
     let observer = session_to(&server.connect_string()).await;
     let dir = unique_path("walk-cancelled");
@@ -193,12 +188,7 @@ async fn a_waiter_lists_again_after_a_reconnect_and_still_acquires_in_order() {
     let server = server();
     let proxy = FaultProxy::start(server.addr()).unwrap();
     let plan = FaultPlan::new();
-    let walker = Session::builder(&proxy.connect_string())
-        .session_timeout(Duration::from_secs(5))
-        .connector(FaultyConnector::new(plan.clone()))
-        .connect()
-        .await
-        .expect("connect");
+    let walker = session_following(&proxy.connect_string(), Duration::from_secs(5), &plan).await;
     let other = session_to(&server.connect_string()).await;
     let observer = session_to(&server.connect_string()).await;
     let dir = unique_path("walk-reconnect");

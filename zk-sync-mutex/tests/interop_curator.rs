@@ -7,7 +7,7 @@ use common::{children, session_to, unique_path};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::Duration;
-use zk_sync_core::backend::fault::{FaultPlan, FaultyConnector, Op};
+use zk_sync_core::backend::fault::{FaultPlan, Op};
 use zk_sync_mutex::{DistMutex, TryLockError};
 use zk_sync_testkit::{curator_program, ZkServer};
 
@@ -159,12 +159,7 @@ async fn a_curator_waiter_wakes_when_our_release_travels_inside_our_next_create(
     let connect = server.connect_string();
     let path = unique_path("curator-folded");
     let plan = FaultPlan::new();
-    let session = zk_sync_core::Session::builder(&connect)
-        .session_timeout(Duration::from_secs(10))
-        .connector(FaultyConnector::new(plan.clone()))
-        .connect()
-        .await
-        .unwrap();
+    let session = common::session_following(&connect, Duration::from_secs(10), &plan).await;
     let mutex = DistMutex::new(session.clone(), &path).unwrap();
     let guard = mutex.lock().await.unwrap();
 

@@ -3,12 +3,12 @@
 
 mod common;
 
-use common::{children, eventually, session_to, unique_path};
+use common::{children, eventually, session_following, session_to, unique_path};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::Duration;
 use tokio::sync::mpsc;
-use zk_sync_core::backend::fault::{FaultPlan, FaultyConnector, Op};
+use zk_sync_core::backend::fault::{FaultPlan, Op};
 use zk_sync_core::Session;
 use zk_sync_mutex::DistMutex;
 use zk_sync_testkit::{curator_program, go_zookeeper_program, ZkServer};
@@ -68,14 +68,9 @@ impl Drop for Peer {
     }
 }
 
-async fn counted_session(connect: &str, plan: &FaultPlan) -> Session {
-    Session::builder(connect)
-        .session_timeout(Duration::from_secs(30))
-        .connector(FaultyConnector::new(plan.clone()))
-        .connect()
-        .await
-        .expect("connect")
-}
+/// The session timeout of a session whose requests are counted: long enough to keep
+/// keep-alive reads out of the counts.
+const COUNTED: Duration = Duration::from_secs(30);
 
 /// Waits until the directory has `n` children.
 async fn queued(observer: &Session, path: &str, n: usize) {
@@ -122,8 +117,8 @@ async fn our_waiters_walk_past_curator_and_go_zookeeper_contenders_in_queue_orde
     let connect = server.connect_string();
     let path = unique_path("walk-interop");
     let plans = [FaultPlan::new(), FaultPlan::new()];
-    let a = DistMutex::new(counted_session(&connect, &plans[0]).await, &path).unwrap();
-    let b = DistMutex::new(counted_session(&connect, &plans[1]).await, &path).unwrap();
+    let a = DistMutex::new(session_following(&connect, COUNTED, &plans[0]).await, &path).unwrap();
+    let b = DistMutex::new(session_following(&connect, COUNTED, &plans[1]).await, &path).unwrap();
     let observer = session_to(&connect, Duration::from_secs(10)).await;
     let (tx, mut acquired) = mpsc::unbounded_channel();
 

@@ -3,7 +3,7 @@
 
 #[allow(unused_imports)]
 pub use zk_sync_core::test_util::{
-    children, eventually, unique_path, wait_for_state, wait_until_connected,
+    children, eventually, session_following, unique_path, wait_for_state, wait_until_connected,
 };
 
 use std::time::Duration;
