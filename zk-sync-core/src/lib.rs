@@ -10,6 +10,8 @@
 //!   acquired in one pipelined round trip, cancel safe, fenced by the node's `czxid`. A
 //!   woken waiter reads one node, not the whole directory, so a hand-off costs the same in a
 //!   queue of any length.
+//! - Local hand-off ([`local`]): the tasks of one process may take turns on one node, so a
+//!   hand-off between them costs no request.
 //!
 //! ```no_run
 //! # async fn demo() -> zk_sync_core::Result<()> {
@@ -26,6 +28,7 @@
 pub mod backend;
 pub mod contender;
 mod error;
+pub mod local;
 pub mod metrics;
 mod session;
 #[cfg(feature = "test-util")]

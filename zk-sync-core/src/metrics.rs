@@ -17,6 +17,12 @@ pub const HOLD_DURATION_SECONDS: &str = "zk_sync_hold_duration_seconds";
 pub const WAITERS: &str = "zk_sync_waiters";
 /// Counter: holds lost. Labels: `primitive`, `reason` (`session_lost`, `closed`, `node_deleted`, `lease_expired`).
 pub const HOLDS_LOST_TOTAL: &str = "zk_sync_holds_lost_total";
+/// Counter: holds handed from one task of the process to the next on the node they share,
+/// without a request (local hand-off). Label: `primitive`.
+pub const LOCAL_HANDOFFS_TOTAL: &str = "zk_sync_local_handoffs_total";
+/// Counter: shared nodes released because a contender of another session waited (local
+/// hand-off). Label: `primitive`.
+pub const FORCED_RELEASES_TOTAL: &str = "zk_sync_forced_releases_total";
 /// Gauge: 1 while this process leads an election. Label: `election` (opt-in).
 pub const LEADER: &str = "zk_sync_leader";
 /// Gauge: session state; 0 closed, 1 connected, 2 suspended, 3 lost.
@@ -113,4 +119,12 @@ pub fn record_hold(primitive: &'static str, held: std::time::Duration) {
 /// Counts a hold lost before release in `zk_sync_holds_lost_total{primitive, reason}`.
 pub fn record_hold_lost(primitive: &'static str, reason: &'static str) {
     metrics::counter!(HOLDS_LOST_TOTAL, "primitive" => primitive, "reason" => reason).increment(1);
+}
+
+pub(crate) fn record_local_handoff(primitive: &'static str) {
+    metrics::counter!(LOCAL_HANDOFFS_TOTAL, "primitive" => primitive).increment(1);
+}
+
+pub(crate) fn record_forced_release(primitive: &'static str) {
+    metrics::counter!(FORCED_RELEASES_TOTAL, "primitive" => primitive).increment(1);
 }

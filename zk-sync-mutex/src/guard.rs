@@ -4,18 +4,22 @@ use crate::mutex::DistMutex;
 use std::marker::PhantomData;
 use std::sync::Arc;
 use zk_sync_core::contender::LossReason;
+use zk_sync_core::local::Holding;
 use zk_sync_core::{Error, FencingToken, Hold};
 
-/// The methods both guard types share: each guard is a [`Hold`] in the lock directory.
+/// The methods both guard types share: each guard is a [`Hold`] in the lock directory, or a
+/// turn on the node this process's tasks share (local hand-off).
 macro_rules! guard_methods {
     () => {
         /// The fencing token of this hold: greater than that of every earlier hold of this
-        /// lock. Pass it to the resource you protect so it can reject stale holders.
+        /// lock, local or not, in any process. Pass it to the resource you protect so it can
+        /// reject stale holders ([`FencingToken::as_u128`] is the form to store).
         pub fn fencing_token(&self) -> FencingToken {
             self.hold.fencing_token()
         }
 
-        /// The path of this hold's node (`<lock path>/_c_<uuid>-lock-<sequence>`).
+        /// The path of this hold's node (`<lock path>/_c_<uuid>-lock-<sequence>`); with local
+        /// hand-off, the node the process's holders share.
         pub fn path(&self) -> &str {
             self.hold.path()
         }
@@ -81,14 +85,18 @@ macro_rules! guard_methods {
             self.hold.lost().await
         }
 
-        /// The underlying hold.
+        /// The hold of the node: this guard's own, or the one the process's holders share.
         pub fn hold(&self) -> &Hold {
-            &self.hold
+            self.hold.node()
         }
 
         /// Releases the lock.
         ///
-        /// It completes without waiting for the server's reply. The release leaves with the
+        /// With local hand-off, the next local task waiting gets the lock at once, without a
+        /// request; the node itself goes once no local task waits (after the linger) or a
+        /// contender of another session waits (see [`DistMutexBuilder`](crate::DistMutexBuilder)).
+        ///
+        /// Otherwise it completes without waiting for the server's reply. The release leaves with the
         /// session's next request, or as soon as this task yields to the runtime: a `lock()`
         /// right after it carries the release inside its own create, as one transaction that
         /// the server writes to disk once. ZooKeeper executes one session's requests in order,
@@ -117,12 +125,12 @@ macro_rules! guard_methods {
 #[must_use = "dropping the guard releases the lock"]
 #[derive(Debug)]
 pub struct DistMutexGuard<'a> {
-    hold: Hold,
+    hold: Holding,
     _mutex: PhantomData<&'a DistMutex>,
 }
 
 impl DistMutexGuard<'_> {
-    pub(crate) fn new(hold: Hold) -> Self {
+    pub(crate) fn new(hold: Holding) -> Self {
         DistMutexGuard {
             hold,
             _mutex: PhantomData,
@@ -137,12 +145,12 @@ impl DistMutexGuard<'_> {
 #[must_use = "dropping the guard releases the lock"]
 #[derive(Debug)]
 pub struct OwnedDistMutexGuard {
-    hold: Hold,
+    hold: Holding,
     mutex: Arc<DistMutex>,
 }
 
 impl OwnedDistMutexGuard {
-    pub(crate) fn new(hold: Hold, mutex: Arc<DistMutex>) -> Self {
+    pub(crate) fn new(hold: Holding, mutex: Arc<DistMutex>) -> Self {
         OwnedDistMutexGuard { hold, mutex }
     }
 

@@ -21,10 +21,15 @@
 //! Each contender creates an ephemeral-sequential node `<path>/_c_<uuid>-lock-<sequence>`; the
 //! lowest sequence holds the lock, every other contender watches only its immediate
 //! predecessor, so a release wakes exactly one waiter.
+//!
+//! With [local hand-off](DistMutexBuilder), the tasks of one process share one such node and
+//! pass the lock among themselves in memory.
 
+mod builder;
 mod guard;
 mod mutex;
 
+pub use builder::DistMutexBuilder;
 pub use guard::{DistMutexGuard, OwnedDistMutexGuard};
 pub use mutex::DistMutex;
 pub use zk_sync_core::contender::LossReason;

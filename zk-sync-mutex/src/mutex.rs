@@ -1,12 +1,14 @@
 //! [`DistMutex`].
 
+use crate::builder::DistMutexBuilder;
 use crate::guard::{DistMutexGuard, OwnedDistMutexGuard};
 use std::sync::Arc;
 use zk_sync_core::contender::Exclusive;
+use zk_sync_core::local::{Holding, LocalHandoff, LocalQueue};
 use zk_sync_core::TryLockError;
 use zk_sync_core::{ContenderQueue, Error, Session};
 
-const RECIPE: Exclusive = Exclusive::LOCK;
+pub(crate) static RECIPE: Exclusive = Exclusive::LOCK;
 
 /// A distributed mutual-exclusion lock on a ZooKeeper path.
 ///
@@ -16,7 +18,9 @@ const RECIPE: Exclusive = Exclusive::LOCK;
 ///
 /// Like [`tokio::sync::Mutex`](https://docs.rs/tokio/1/tokio/sync/struct.Mutex.html), it is **not reentrant**: a task that calls [`lock`](Self::lock)
 /// while it already holds the lock queues behind itself and waits forever. The same applies to
-/// two `DistMutex` values for one path in one process: they are separate contenders.
+/// two `DistMutex` values for one path in one process: they are separate contenders, unless
+/// both were built with [local hand-off](DistMutexBuilder), which lets the process's tasks take
+/// turns on one node without a request per hand-off.
 ///
 /// # Timeouts
 ///
@@ -36,6 +40,14 @@ const RECIPE: Exclusive = Exclusive::LOCK;
 #[derive(Debug, Clone)]
 pub struct DistMutex {
     queue: ContenderQueue,
+    local: Option<LocalMode>,
+}
+
+/// The local queue a mutex with local hand-off shares, and its own settings.
+#[derive(Debug, Clone)]
+pub(crate) struct LocalMode {
+    pub(crate) queue: Arc<LocalQueue>,
+    pub(crate) handoff: LocalHandoff,
 }
 
 impl DistMutex {
@@ -58,9 +70,33 @@ impl DistMutex {
     /// [`Error::InvalidArgument`] for a path that is not absolute and clean (relative, trailing
     /// `/`, empty segment, NUL, …).
     pub fn new(session: Session, path: &str) -> Result<DistMutex, Error> {
-        Ok(DistMutex {
-            queue: ContenderQueue::new(session, path, "mutex")?,
-        })
+        DistMutex::builder(session, path).build()
+    }
+
+    /// A builder for a mutex on `path`, with [local hand-off](DistMutexBuilder) as an option.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), zk_sync_mutex::Error> {
+    /// use zk_sync_mutex::{DistMutex, Session};
+    ///
+    /// let session = Session::connect("127.0.0.1:2181").await?;
+    /// let mutex = DistMutex::builder(session, "/locks/orders").local_handoff(true).build()?;
+    /// assert!(mutex.local_handoff());
+    /// # Ok(()) }
+    /// ```
+    pub fn builder(session: Session, path: &str) -> DistMutexBuilder {
+        DistMutexBuilder::new(session, path)
+    }
+
+    pub(crate) fn from_parts(queue: ContenderQueue, local: Option<LocalMode>) -> DistMutex {
+        DistMutex { queue, local }
+    }
+
+    /// Whether the process's tasks share one node on this path (see [`DistMutexBuilder`]).
+    pub fn local_handoff(&self) -> bool {
+        self.local.is_some()
     }
 
     /// The lock's path.
@@ -77,7 +113,9 @@ impl DistMutex {
     ///
     /// Uncontended, this costs one pipelined round trip to ZooKeeper; right after this process
     /// unlocked, the create also carries that release, and is then the only request of the
-    /// cycle (see [`DistMutexGuard::unlock`]). A waiter survives
+    /// cycle (see [`DistMutexGuard::unlock`]). With [local hand-off](DistMutexBuilder), a
+    /// lock while the process holds the node costs no request: it waits for the local tasks
+    /// ahead of it. A waiter survives
     /// disconnections, server restarts and even the loss of its session: it re-queues in the
     /// new session and keeps waiting.
     ///
@@ -102,11 +140,34 @@ impl DistMutex {
     /// [`Error::Closed`] once the session is closed; server errors such as missing
     /// permission (`is_no_auth()`).
     pub async fn lock(&self) -> Result<DistMutexGuard<'_>, Error> {
-        let hold = self.queue.acquire(&RECIPE, 0, b"").await?;
-        Ok(DistMutexGuard::new(hold))
+        Ok(DistMutexGuard::new(self.acquire().await?))
     }
 
-    /// Takes the lock if no other contender holds or waits for it, without waiting.
+    async fn acquire(&self) -> Result<Holding, Error> {
+        match &self.local {
+            Some(local) => Ok(Holding::Local(local.queue.acquire(local.handoff).await?)),
+            None => Ok(Holding::Own(self.queue.acquire(&RECIPE, 0, b"").await?)),
+        }
+    }
+
+    async fn try_acquire(&self) -> Result<Option<Holding>, Error> {
+        match &self.local {
+            Some(local) => Ok(local
+                .queue
+                .try_acquire(local.handoff)
+                .await?
+                .map(Holding::Local)),
+            None => Ok(self
+                .queue
+                .try_acquire(&RECIPE, 0, b"")
+                .await?
+                .map(Holding::Own)),
+        }
+    }
+
+    /// Takes the lock if no other contender holds or waits for it, without waiting. With
+    /// local hand-off, while this process holds the node and no local task holds or waits,
+    /// it sends no request.
     ///
     /// # Examples
     ///
@@ -131,7 +192,7 @@ impl DistMutex {
     /// [`TryLockError::WouldBlock`] when held elsewhere; [`TryLockError::Error`] when
     /// ZooKeeper could not be asked.
     pub async fn try_lock(&self) -> Result<DistMutexGuard<'_>, TryLockError> {
-        match self.queue.try_acquire(&RECIPE, 0, b"").await? {
+        match self.try_acquire().await? {
             Some(hold) => Ok(DistMutexGuard::new(hold)),
             None => Err(TryLockError::WouldBlock),
         }
@@ -160,7 +221,7 @@ impl DistMutex {
     ///
     /// As [`lock`](Self::lock).
     pub async fn lock_owned(self: Arc<Self>) -> Result<OwnedDistMutexGuard, Error> {
-        let hold = self.queue.acquire(&RECIPE, 0, b"").await?;
+        let hold = self.acquire().await?;
         Ok(OwnedDistMutexGuard::new(hold, self))
     }
 
@@ -184,7 +245,7 @@ impl DistMutex {
     ///
     /// As [`try_lock`](Self::try_lock).
     pub async fn try_lock_owned(self: Arc<Self>) -> Result<OwnedDistMutexGuard, TryLockError> {
-        match self.queue.try_acquire(&RECIPE, 0, b"").await? {
+        match self.try_acquire().await? {
             Some(hold) => Ok(OwnedDistMutexGuard::new(hold, self)),
             None => Err(TryLockError::WouldBlock),
         }

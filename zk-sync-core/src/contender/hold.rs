@@ -13,12 +13,23 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
-/// A fencing token: the `czxid` of the hold's node.
+/// A fencing token: the `czxid` of the hold's node, and how many holds that node carried
+/// before this one.
 ///
 /// ZooKeeper assigns zxids from one global, strictly increasing counter and never reuses them
-/// (not even after the lock directory is deleted and re-created), so a later hold always
-/// carries a greater token. Give it to the resource you protect and let the resource reject
-/// any token lower than the highest it has seen.
+/// (not even after the lock directory is deleted and re-created), so a later node always
+/// carries a greater `czxid`. With [local hand-off](crate::local) the tasks of one process
+/// take turns on one node: their holds share its `czxid` and are told apart by the local
+/// count (`0` for the node's first hold, then `1`, `2`, …). Tokens compare as the pair
+/// `(czxid, local count)`, so every hold, local or not, of any process, carries a greater
+/// token than every earlier hold of the lock. Give it to the resource you protect and let the
+/// resource reject any token lower than the highest it has seen.
+///
+/// A resource that stores one integer stores [`as_u128`](Self::as_u128): the `czxid` in the
+/// high 64 bits, the local count in the low 64, so comparing the integers compares the
+/// tokens. A hold without local hand-off has local count 0, so its `u128` is its `czxid`
+/// shifted left by 64, and [`Display`](fmt::Display) shows its `czxid` alone, as before;
+/// a later local hold shows as `czxid.count`.
 ///
 /// # Examples
 ///
@@ -29,25 +40,70 @@ use tokio::sync::watch;
 /// let newer = FencingToken::from_czxid(0x1_0000_0009);
 /// assert!(older < newer);
 /// assert_eq!(newer.to_string(), "4294967305");
+///
+/// // Local holds on one node come after its first hold and before any later node.
+/// let local = FencingToken::new(0x1_0000_0007, 3);
+/// assert!(older < local && local < newer);
+/// assert_eq!(local.to_string(), "4294967303.3");
+/// assert!(older.as_u128() < local.as_u128() && local.as_u128() < newer.as_u128());
+/// assert_eq!(FencingToken::from_u128(local.as_u128()), Some(local));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct FencingToken(i64);
+pub struct FencingToken {
+    // Field order is the comparison order.
+    czxid: i64,
+    local: u64,
+}
 
 impl FencingToken {
-    /// A token from a node's `czxid`.
+    /// The token of a node's first hold, from the node's `czxid`.
     pub const fn from_czxid(czxid: i64) -> FencingToken {
-        FencingToken(czxid)
+        FencingToken { czxid, local: 0 }
     }
 
-    /// The token as a number.
+    /// The token of the hold that follows `local` earlier holds on the node created at
+    /// `czxid`.
+    pub const fn new(czxid: i64, local: u64) -> FencingToken {
+        FencingToken { czxid, local }
+    }
+
+    /// The `czxid` of the hold's node. Holds handed off inside one process share it; compare
+    /// whole tokens (or [`as_u128`](Self::as_u128)) to order them.
     pub const fn as_i64(self) -> i64 {
-        self.0
+        self.czxid
+    }
+
+    /// How many holds the node carried before this one (0 without local hand-off).
+    pub const fn local_count(self) -> u64 {
+        self.local
+    }
+
+    /// The token as one integer that orders as the tokens do: the `czxid` in the high 64
+    /// bits, the local count in the low 64 (a `czxid` is never negative).
+    pub const fn as_u128(self) -> u128 {
+        ((self.czxid as u64 as u128) << 64) | self.local as u128
+    }
+
+    /// The token of an [`as_u128`](Self::as_u128) value; `None` if its `czxid` part does not
+    /// fit a non-negative `i64`.
+    pub const fn from_u128(value: u128) -> Option<FencingToken> {
+        let czxid = (value >> 64) as u64;
+        if czxid > i64::MAX as u64 {
+            return None;
+        }
+        Some(FencingToken {
+            czxid: czxid as i64,
+            local: value as u64,
+        })
     }
 }
 
 impl fmt::Display for FencingToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
+        match self.local {
+            0 => fmt::Display::fmt(&self.czxid, f),
+            local => write!(f, "{}.{local}", self.czxid),
+        }
     }
 }
 
@@ -156,6 +212,13 @@ impl Hold {
         }
     }
 
+    /// The same hold, left out of the hold-duration metric: a node shared by local holders,
+    /// whose holders are timed one by one.
+    pub(crate) fn untimed(mut self) -> Hold {
+        self.duration_recorded = true;
+        self
+    }
+
     /// The full path of the node.
     pub fn path(&self) -> &str {
         &self.path
@@ -168,7 +231,7 @@ impl Hold {
 
     /// The fencing token of this hold.
     pub fn fencing_token(&self) -> FencingToken {
-        FencingToken(self.stat.czxid)
+        FencingToken::from_czxid(self.stat.czxid)
     }
 
     /// The node's stat as of acquisition.

@@ -36,6 +36,9 @@ pub struct ContenderQueue {
     session: Session,
     dir: Arc<str>,
     primitive: &'static str,
+    // Whether acquisitions are counted in the metrics: not for the node a local queue shares,
+    // whose holders are counted one by one.
+    counted: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,7 +59,21 @@ impl ContenderQueue {
             session,
             dir: dir.into(),
             primitive,
+            counted: true,
         })
+    }
+
+    /// The same queue, with acquisitions left out of the metrics.
+    pub(crate) fn uncounted(&self) -> ContenderQueue {
+        ContenderQueue {
+            counted: false,
+            ..self.clone()
+        }
+    }
+
+    /// The label of the queue's metrics.
+    pub(crate) fn primitive(&self) -> &'static str {
+        self.primitive
     }
 
     /// The session.
@@ -138,7 +155,7 @@ impl ContenderQueue {
         let Some(marker) = recipe.markers().get(marker).copied() else {
             return Err(InvalidArgument::RecipeName(format!("no marker #{marker}")).into());
         };
-        let mut outcome = AcquireRecorder::start(self.primitive);
+        let mut outcome = self.counted.then(|| AcquireRecorder::start(self.primitive));
         let mut pending = PendingNode::new(&self.session, &self.dir, uuid::Uuid::new_v4());
         let result = loop {
             let epoch = match self.session.live_epoch().await {
@@ -160,6 +177,7 @@ impl ContenderQueue {
                         recipe.waiters_recheck_on_any_event(),
                         self.primitive,
                     );
+                    let hold = if self.counted { hold } else { hold.untimed() };
                     break Ok(Some(hold));
                 }
                 Ok(None) => break Ok(None),
@@ -167,11 +185,13 @@ impl ContenderQueue {
                 Err(error) => break Err(error),
             }
         };
-        outcome.finish(match &result {
-            Ok(Some(_)) => "acquired",
-            Ok(None) => "would_block",
-            Err(_) => "error",
-        });
+        if let Some(outcome) = outcome.as_mut() {
+            outcome.finish(match &result {
+                Ok(Some(_)) => "acquired",
+                Ok(None) => "would_block",
+                Err(_) => "error",
+            });
+        }
         result
     }
 
@@ -269,7 +289,7 @@ impl ContenderQueue {
             // of other sessions we never saw go) and our own node, in case the walk ends here,
             // are read in the same round trip; right after a listing, they are known.
             let path = format!("{}/{}", self.dir, nearest.name());
-            let _waiting = WaiterGauge::new(self.primitive);
+            let _waiting = self.counted.then(|| WaiterGauge::new(self.primitive));
             let watch = self.session.watch(epoch, WatchKind::Data, &path);
             let (below, own) = match own_seen {
                 true => (&[][..], None),

@@ -66,6 +66,7 @@ pub(crate) struct Shared {
     pub(crate) watches: WatchMux,
     pub(crate) cleanup: Cleanup,
     pub(crate) close_now: watch::Sender<bool>,
+    pub(crate) local_queues: crate::local::Registry,
 }
 
 impl fmt::Debug for Session {
@@ -117,6 +118,7 @@ impl Session {
             watches: WatchMux::default(),
             cleanup,
             close_now: watch::channel(false).0,
+            local_queues: Default::default(),
         });
         crate::metrics::record_state(SessionState::Connected);
         let (close_tx, close_rx) = oneshot::channel();
@@ -176,6 +178,11 @@ impl Session {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// The session's local queues (see [`LocalQueue::shared`](crate::local::LocalQueue::shared)).
+    pub(crate) fn local_queues(&self) -> &crate::local::Registry {
+        &self.inner.shared.local_queues
     }
 
     /// The ACL given to nodes the recipes create.

@@ -1,0 +1,356 @@
+//! Local hand-off: the tasks of one process share one node, pass the lock in memory, let other
+//! sessions go within the bound, and leave nothing behind.
+
+mod common;
+
+use common::{children, eventually, session_following, session_to, unique_path};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use zk_sync_core::backend::fault::{FaultPlan, Op};
+use zk_sync_mutex::{DistMutex, FencingToken, Session, TryLockError};
+use zk_sync_testkit::{curator_program, ZkServer};
+
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+fn local(session: Session, path: &str, max: u32, linger: Duration) -> DistMutex {
+    DistMutex::builder(session, path)
+        .local_handoff(true)
+        .max_local_handoffs(max)
+        .linger(linger)
+        .build()
+        .unwrap()
+}
+
+fn requests(plan: &FaultPlan) -> usize {
+    [
+        Op::Create,
+        Op::Delete,
+        Op::SetData,
+        Op::GetData,
+        Op::Exists,
+        Op::GetChildren,
+    ]
+    .into_iter()
+    .map(|op| plan.calls(op))
+    .sum()
+}
+
+/// Requests the server has received from every client (pings included).
+fn server_packets(server: &ZkServer) -> u64 {
+    let mntr = server.four_letter("mntr").expect("mntr");
+    mntr.lines()
+        .filter_map(|line| line.split_once('\t'))
+        .find(|(name, _)| *name == "zk_packets_received")
+        .and_then(|(_, value)| value.trim().parse().ok())
+        .expect("zk_packets_received in mntr")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relock_with_nobody_else_queued_sends_no_request() {
+    const RELOCKS: usize = 1_000;
+    let server = ZkServer::shared();
+    let plan = FaultPlan::new();
+    // A long session timeout keeps keep-alive reads and pings out of the window.
+    let session = session_following(&server.connect_string(), Duration::from_secs(30), &plan).await;
+    let path = unique_path("local/relock");
+    // The directory exists already, so that the first lock's requests are known: a create,
+    // its listing, and the keeper's listing with a watch.
+    let other = session_to(&server.connect_string(), TIMEOUT).await;
+    let strict = DistMutex::new(other, &path).unwrap();
+    strict.lock().await.unwrap().unlock().await.unwrap();
+    let mutex = local(session, &path, 64, Duration::from_secs(60));
+    let first = mutex.lock().await.unwrap();
+    let mut last = first.fencing_token();
+    first.unlock().await.unwrap();
+    // The node is held and the directory watched: from here on, nothing goes out.
+    eventually(TIMEOUT, "the keeper armed its watch", || {
+        let plan = plan.clone();
+        async move { plan.calls(Op::GetChildren) >= 2 }
+    })
+    .await;
+    let (client_before, server_before) = (requests(&plan), server_packets(server));
+    for _ in 0..RELOCKS {
+        let guard = mutex.lock().await.unwrap();
+        assert!(guard.fencing_token() > last, "tokens strictly increase");
+        last = guard.fencing_token();
+        guard.unlock().await.unwrap();
+    }
+    let try_guard = mutex.try_lock().await.unwrap();
+    assert!(try_guard.fencing_token() > last);
+    drop(try_guard);
+    let (client_after, server_after) = (requests(&plan), server_packets(server));
+    assert_eq!(client_after, client_before, "requests sent by the re-locks");
+    // Other tests share the server; a few of their packets may land in the window, never
+    // one per re-lock.
+    assert!(
+        server_after - server_before < (RELOCKS / 10) as u64,
+        "{} packets reached the server during {RELOCKS} re-locks",
+        server_after - server_before
+    );
+    assert_eq!(last.local_count(), RELOCKS as u64);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_mutex_of_one_session_and_path_shares_one_node() {
+    let server = ZkServer::shared();
+    let session = session_to(&server.connect_string(), TIMEOUT).await;
+    let observer = session_to(&server.connect_string(), TIMEOUT).await;
+    let path = unique_path("local/shared");
+    let one = local(session.clone(), &path, 64, Duration::from_secs(60));
+    let two = local(session.clone(), &path, 64, Duration::from_secs(60));
+    let strict = DistMutex::new(session, &path).unwrap();
+    let guard = one.lock().await.unwrap();
+    assert!(matches!(
+        two.try_lock().await,
+        Err(TryLockError::WouldBlock)
+    ));
+    let waiter = tokio::spawn(async move {
+        let guard = two.lock().await.unwrap();
+        guard.fencing_token()
+    });
+    tokio::task::yield_now().await;
+    assert_eq!(
+        children(&observer, &path).await.len(),
+        1,
+        "one node for both"
+    );
+    let first = guard.fencing_token();
+    guard.unlock().await.unwrap();
+    let second = tokio::time::timeout(TIMEOUT, waiter)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(second, FencingToken::new(first.as_i64(), 1));
+    // A mutex without hand-off is another contender: the lingering node lets it in.
+    let strict_guard = tokio::time::timeout(TIMEOUT, strict.lock())
+        .await
+        .expect("the idle node goes once another contender queues")
+        .unwrap();
+    assert!(strict_guard.fencing_token() > second);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_node_is_released_after_the_linger_or_when_another_session_queues() {
+    let server = ZkServer::shared();
+    let session = session_to(&server.connect_string(), TIMEOUT).await;
+    let other = session_to(&server.connect_string(), TIMEOUT).await;
+    let path = unique_path("local/linger");
+
+    let short = local(session.clone(), &path, 64, Duration::from_millis(50));
+    short.lock().await.unwrap().unlock().await.unwrap();
+    eventually(TIMEOUT, "the node goes after the linger", || {
+        let (other, path) = (other.clone(), path.clone());
+        async move { children(&other, &path).await.is_empty() }
+    })
+    .await;
+    drop(short);
+
+    // An hour of linger, cut short by a contender of another session.
+    let long = local(session, &path, 64, Duration::from_secs(3600));
+    let guard = long.lock().await.unwrap();
+    let token = guard.fencing_token();
+    guard.unlock().await.unwrap();
+    let rival = DistMutex::new(other.clone(), &path).unwrap();
+    let rival_guard = tokio::time::timeout(TIMEOUT, rival.lock())
+        .await
+        .expect("lingering gives way to another session")
+        .unwrap();
+    assert!(rival_guard.fencing_token() > token);
+    // The local side queues behind it and gets the lock back, with a greater token.
+    let relock = tokio::spawn(async move { long.lock().await.unwrap().fencing_token() });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let rival_token = rival_guard.fencing_token();
+    rival_guard.unlock().await.unwrap();
+    let back = tokio::time::timeout(TIMEOUT, relock)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(back > rival_token);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_last_waiter_and_a_dropped_mutex_leave_no_node() {
+    let server = ZkServer::shared();
+    let session = session_to(&server.connect_string(), TIMEOUT).await;
+    let other = session_to(&server.connect_string(), TIMEOUT).await;
+    let path = unique_path("local/orphans");
+    let rival = DistMutex::new(other.clone(), &path).unwrap();
+    let rival_guard = rival.lock().await.unwrap();
+
+    // Local waiters queue one node behind the rival; the last to give up takes it away.
+    let mutex = local(session.clone(), &path, 64, Duration::from_secs(3600));
+    let waiters: Vec<_> = (0..4)
+        .map(|_| {
+            let mutex = mutex.clone();
+            tokio::spawn(async move { mutex.lock().await.map(drop) })
+        })
+        .collect();
+    eventually(TIMEOUT, "the local node queued", || {
+        let (other, path) = (other.clone(), path.clone());
+        async move { children(&other, &path).await.len() == 2 }
+    })
+    .await;
+    for (i, waiter) in waiters.iter().enumerate() {
+        waiter.abort();
+        if i < 3 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            assert_eq!(
+                children(&other, &path).await.len(),
+                2,
+                "waiters are left: the node stays queued"
+            );
+        }
+    }
+    eventually(TIMEOUT, "the cancelled node is removed", || {
+        let (other, path) = (other.clone(), path.clone());
+        async move { children(&other, &path).await.len() == 1 }
+    })
+    .await;
+    rival_guard.unlock().await.unwrap();
+
+    // A dropped mutex takes its lingering node with it.
+    let guard = mutex.lock().await.unwrap();
+    guard.unlock().await.unwrap();
+    assert_eq!(children(&other, &path).await.len(), 1, "the node lingers");
+    drop(mutex);
+    eventually(TIMEOUT, "the dropped mutex's node is removed", || {
+        let (other, path) = (other.clone(), path.clone());
+        async move { children(&other, &path).await.is_empty() }
+    })
+    .await;
+
+    // A closed session too.
+    let mutex = local(session.clone(), &path, 64, Duration::from_secs(3600));
+    mutex.lock().await.unwrap().unlock().await.unwrap();
+    session.close().await;
+    eventually(TIMEOUT, "the closed session's node is gone", || {
+        let (other, path) = (other.clone(), path.clone());
+        async move { children(&other, &path).await.is_empty() }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lock_cancelled_at_every_await_leaves_the_queue_working() {
+    let server = ZkServer::shared();
+    let session = session_to(&server.connect_string(), TIMEOUT).await;
+    let other = session_to(&server.connect_string(), TIMEOUT).await;
+    let path = unique_path("local/cancel");
+    let mutex = local(session, &path, 4, Duration::from_millis(5));
+    let rival = DistMutex::new(other.clone(), &path).unwrap();
+    // Cancel after ever more polls, with the lock free, held locally and held elsewhere.
+    for polls in 0..40 {
+        let local_guard = (polls % 3 == 1).then(|| mutex.try_lock());
+        let local_guard = match local_guard {
+            Some(attempt) => attempt.await.ok(),
+            None => None,
+        };
+        let rival_guard = match polls % 3 {
+            2 => Some(rival.lock().await.unwrap()),
+            _ => None,
+        };
+        let mut attempt = Box::pin(mutex.lock());
+        for _ in 0..polls {
+            let poll = futures::poll!(attempt.as_mut());
+            if poll.is_ready() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        drop(attempt);
+        drop(local_guard);
+        drop(rival_guard);
+        let guard = tokio::time::timeout(TIMEOUT, mutex.lock())
+            .await
+            .expect("the queue still works after a cancelled lock")
+            .unwrap();
+        guard.unlock().await.unwrap();
+    }
+    eventually(TIMEOUT, "nothing left after the linger", || {
+        let (other, path) = (other.clone(), path.clone());
+        async move { children(&other, &path).await.is_empty() }
+    })
+    .await;
+}
+
+const CURATOR: &str = include_str!("java/CuratorMutex.java");
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_curator_waiter_gets_the_lock_within_max_local_handoffs_while_sixteen_tasks_hammer() {
+    const MAX: u32 = 8;
+    let server = ZkServer::shared();
+    let session = session_to(&server.connect_string(), TIMEOUT).await;
+    let observer = session_to(&server.connect_string(), TIMEOUT).await;
+    let path = unique_path("local/curator-bound");
+    let mutex = local(session.clone(), &path, MAX, Duration::from_millis(20));
+    let holds = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let hammers: Vec<_> = (0..16)
+        .map(|_| {
+            let (mutex, holds, stop) = (mutex.clone(), holds.clone(), stop.clone());
+            tokio::spawn(async move {
+                while !stop.load(Ordering::Acquire) {
+                    let guard = mutex.lock().await.unwrap();
+                    holds.fetch_add(1, Ordering::AcqRel);
+                    // One request of the session per hold: any watch event the server sent
+                    // before answering it has reached this process when the hold ends.
+                    let epoch = mutex.session().live_epoch().await.unwrap();
+                    epoch.data(mutex.path()).await.unwrap();
+                    guard.unlock().await.unwrap();
+                }
+            })
+        })
+        .collect();
+    eventually(TIMEOUT, "the hammering started", || {
+        let holds = holds.clone();
+        async move { holds.load(Ordering::Acquire) > 100 }
+    })
+    .await;
+
+    let mut curator = curator_program("CuratorMutex", CURATOR).expect("Curator 5.4 and a JDK");
+    let mut curator = curator
+        .args(["hold", &server.connect_string(), &path])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The moment Curator's node is seen, count the local holds from there on.
+    let seen_at = loop {
+        let count = holds.load(Ordering::Acquire);
+        if children(&observer, &path).await.len() >= 2 {
+            break count;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    };
+    let stdout = curator.stdout.take().unwrap();
+    let locked = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        let mut line = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .unwrap();
+        line
+    });
+    let line = tokio::time::timeout(Duration::from_secs(60), locked)
+        .await
+        .expect("Curator gets the lock")
+        .unwrap();
+    assert!(line.starts_with("LOCKED"), "{line}");
+    // Nobody local can hold while Curator does.
+    let during = holds.load(Ordering::Acquire) - seen_at;
+    assert!(
+        during <= u64::from(MAX) + 2,
+        "{during} local holds began after Curator queued (max_local_handoffs {MAX})"
+    );
+    stop.store(true, Ordering::Release);
+    use std::io::Write;
+    writeln!(curator.stdin.take().unwrap()).unwrap();
+    for hammer in hammers {
+        tokio::time::timeout(Duration::from_secs(30), hammer)
+            .await
+            .expect("the local tasks get the lock back")
+            .unwrap();
+    }
+    assert!(curator.wait().unwrap().success());
+}
