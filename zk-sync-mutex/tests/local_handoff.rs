@@ -354,3 +354,91 @@ async fn a_curator_waiter_gets_the_lock_within_max_local_handoffs_while_sixteen_
     }
     assert!(curator.wait().unwrap().success());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_waiters_wait_through_a_cut_and_requeue_after_expiry_without_the_lost_holder() {
+    use zk_sync_core::SessionState;
+    let server = ZkServer::shared();
+    let proxy = zk_sync_testkit::FaultProxy::start(server.addr()).unwrap();
+    let session = session_to(&proxy.connect_string(), Duration::from_secs(2)).await;
+    let path = unique_path("local/faults");
+    let mutex = local(session.clone(), &path, 64, Duration::from_millis(20));
+    let guard = mutex.lock().await.unwrap();
+    let first = guard.fencing_token();
+    let (tokens_tx, mut tokens) = tokio::sync::mpsc::unbounded_channel();
+    let waiters: Vec<_> = (0..3)
+        .map(|_| {
+            let (mutex, tokens_tx) = (mutex.clone(), tokens_tx.clone());
+            tokio::spawn(async move {
+                let guard = mutex.lock().await.unwrap();
+                tokens_tx.send(guard.fencing_token()).unwrap();
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                guard.unlock().await.unwrap();
+            })
+        })
+        .collect();
+
+    // A cut within the session timeout: uncertain, then certain again, and nothing moved.
+    proxy.cut();
+    tokio::time::timeout(TIMEOUT, guard.uncertain())
+        .await
+        .expect("the local holder is uncertain");
+    proxy.restore();
+    common::wait_for_state(&session, SessionState::Reconnected, TIMEOUT).await;
+    assert!(!guard.is_lost());
+    assert!(tokens.try_recv().is_err(), "nobody else held meanwhile");
+
+    // Past the session timeout: the holder is lost, and the waiters do not wait for it to
+    // let go: they queue a new node in the next session.
+    proxy.cut();
+    tokio::time::timeout(TIMEOUT, guard.lost())
+        .await
+        .expect("the local holder learns the loss");
+    proxy.restore();
+    let mut last = first;
+    for _ in 0..3 {
+        let token = tokio::time::timeout(TIMEOUT, tokens.recv())
+            .await
+            .expect("a waiter acquires in the new session")
+            .unwrap();
+        assert!(token > last, "{token} after {last}");
+        last = token;
+    }
+    assert!(
+        guard.unlock().await.is_err(),
+        "the lost holder is told at unlock"
+    );
+    for waiter in waiters {
+        waiter.await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_waiters_acquire_after_a_server_restart() {
+    let server = ZkServer::start_durable().unwrap();
+    let session = session_to(&server.connect_string(), Duration::from_secs(4)).await;
+    let path = unique_path("local/restart");
+    let mutex = local(session, &path, 64, Duration::from_millis(20));
+    let guard = mutex.lock().await.unwrap();
+    let first = guard.fencing_token();
+    let waiters: Vec<_> = (0..4)
+        .map(|_| {
+            let mutex = mutex.clone();
+            tokio::spawn(async move {
+                let guard = mutex.lock().await.unwrap();
+                let token = guard.fencing_token();
+                guard.unlock().await.unwrap();
+                token
+            })
+        })
+        .collect();
+    server.restart().unwrap();
+    drop(guard);
+    for waiter in waiters {
+        let token = tokio::time::timeout(Duration::from_secs(30), waiter)
+            .await
+            .expect("a waiter acquires after the restart")
+            .unwrap();
+        assert!(token > first);
+    }
+}
