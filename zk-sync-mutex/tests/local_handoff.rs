@@ -442,3 +442,110 @@ async fn local_waiters_acquire_after_a_server_restart() {
         assert!(token > first);
     }
 }
+
+const COUNTER_CHILD: &str = "ZK_SYNC_LOCAL_COUNTER_CHILD";
+const TASKS: usize = 8;
+const ROUNDS: usize = 20;
+
+/// Under the lock: read the counter, write it plus one; check that the token grows past the
+/// last one written by any of our holders, and write it.
+fn increment(counter: &std::path::Path, tokens: &std::path::Path, token: FencingToken) {
+    let value: u64 = std::fs::read_to_string(counter)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let last: u128 = std::fs::read_to_string(tokens)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(token.as_u128() > last, "token {token} not past {last}");
+    std::fs::write(tokens, token.as_u128().to_string()).unwrap();
+    std::thread::sleep(Duration::from_micros(200));
+    std::fs::write(counter, (value + 1).to_string()).unwrap();
+}
+
+async fn run_counter_tasks(connect: &str, path: &str, counter: &str, tokens: &str) {
+    let session = session_to(connect, TIMEOUT).await;
+    let mutex = local(session, path, 8, Duration::from_millis(5));
+    let tasks: Vec<_> = (0..TASKS)
+        .map(|_| {
+            let mutex = mutex.clone();
+            let (counter, tokens) = (counter.to_owned(), tokens.to_owned());
+            tokio::spawn(async move {
+                for _ in 0..ROUNDS {
+                    let guard = mutex.lock().await.unwrap();
+                    increment(counter.as_ref(), tokens.as_ref(), guard.fencing_token());
+                    guard.unlock().await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+}
+
+/// Entry point of the second process of the counter test; nothing to do as a plain test.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn counter_child_entry_point() {
+    let Ok(spec) = std::env::var(COUNTER_CHILD) else {
+        return;
+    };
+    let parts: Vec<&str> = spec.split('|').collect();
+    run_counter_tasks(parts[0], parts[1], parts[2], parts[3]).await;
+    println!("DONE");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tasks_of_two_processes_and_curator_lose_no_increment_and_tokens_increase() {
+    const CURATOR_ROUNDS: usize = 20;
+    let server = ZkServer::shared();
+    let connect = server.connect_string();
+    let path = unique_path("local/counter");
+    let dir = std::env::temp_dir().join(format!("zk-sync-local-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (counter, tokens) = (dir.join("counter"), dir.join("tokens"));
+    std::fs::write(&counter, "0").unwrap();
+    std::fs::write(&tokens, "0").unwrap();
+    let (counter_s, tokens_s) = (counter.display().to_string(), tokens.display().to_string());
+
+    let mut child = zk_sync_testkit::TestChild::spawn(
+        "counter_child_entry_point",
+        COUNTER_CHILD,
+        &format!("{connect}|{path}|{counter_s}|{tokens_s}"),
+    )
+    .unwrap();
+    let curator = {
+        let (connect, path, counter) = (connect.clone(), path.clone(), counter_s.clone());
+        std::thread::spawn(move || {
+            let mut command =
+                curator_program("CuratorMutex", CURATOR).expect("Curator 5.4 and a JDK");
+            let rounds = CURATOR_ROUNDS.to_string();
+            command.args(["increment", &connect, &path, &counter, &rounds]);
+            command.output().unwrap()
+        })
+    };
+    run_counter_tasks(&connect, &path, &counter_s, &tokens_s).await;
+    child
+        .wait_for_marker("DONE", Duration::from_secs(120))
+        .expect("the second process finishes");
+    let curator = curator.join().unwrap();
+    assert!(
+        String::from_utf8_lossy(&curator.stdout).contains("DONE"),
+        "Curator: {}",
+        String::from_utf8_lossy(&curator.stderr)
+    );
+    let total: usize = std::fs::read_to_string(&counter)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        total,
+        2 * TASKS * ROUNDS + CURATOR_ROUNDS,
+        "increments lost"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
