@@ -46,12 +46,15 @@ fn env_or(name: &str, default: usize) -> usize {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("--worker") {
-        let handoffs = runtime().block_on(contended_worker(
+        let local = args.get(5).map(String::as_str) == Some("local");
+        let (handoffs, longest_wait) = runtime().block_on(contended_worker(
             &args[2],
             &args[3],
             args[4].parse().unwrap(),
+            local,
         ));
         println!("handoffs {handoffs}");
+        println!("longest_wait_ms {:.3}", longest_wait.as_secs_f64() * 1e3);
         return;
     }
     if args.get(1).map(String::as_str) == Some("--queue-worker") {
@@ -143,10 +146,36 @@ fn mutex_uncontended(
         )),
         Err(ref why) => println!("(go-zookeeper not run: {why})\n"),
     }
+    contestants.push(Contestant::task(
+        "**zk-sync `DistMutex`, local hand-off: re-lock, nobody else queued**",
+        rt,
+        rt.block_on(zk_sync_local_relock(&connect)),
+    ));
     let outcomes =
         uncontended::compare(|| packets_received(server), contestants, rounds, per_round);
     print_outcomes(&outcomes);
     print_mutex_ratios(&outcomes[1..4]);
+    let local = outcomes.last().expect("the local hand-off outcome");
+    println!(
+        "zk-sync local re-lock / Curator time per cycle: {:.4}\n",
+        local.ratio_to(&outcomes[3])
+    );
+}
+
+/// A mutex with local hand-off whose node stays with the process between cycles: a cycle is
+/// a re-lock in memory.
+async fn zk_sync_local_relock(connect_string: &str) -> impl Fn() -> BoxFuture<'static, ()> + Clone {
+    let session = connect(connect_string).await;
+    let mutex = DistMutex::builder(session, "/bench/zk-sync-local-relock")
+        .local_handoff(true)
+        .linger(Duration::from_secs(3600))
+        .build()
+        .unwrap();
+    let mutex = Arc::new(mutex);
+    move || {
+        let mutex = mutex.clone();
+        async move { mutex.lock().await.unwrap().unlock().await.unwrap() }.boxed()
+    }
 }
 
 fn rwlock_uncontended(
@@ -204,13 +233,27 @@ fn contended(server: &ZkServer, seconds: usize) {
         let requests = (packets_received(server) - before) as f64 / handoffs;
         (handoffs / seconds as f64, requests)
     };
-    let (ours, our_requests) = run(contended_ours);
+    let strict_wait = std::cell::Cell::new(0.0);
+    let local_wait = std::cell::Cell::new(0.0);
+    let (ours, our_requests) = run_timed(server, &connect, seconds, false, &strict_wait);
+    let (local, local_requests) = run_timed(server, &connect, seconds, true, &local_wait);
     let (curator, curator_requests) = run(contended_curator);
-    println!("| client | hand-offs per second | requests per hand-off (server) |");
-    println!("|---|---:|---:|");
-    println!("| **zk-sync `DistMutex`** | **{ours:.0}** | {our_requests:.2} |");
-    println!("| Curator 5.4 `InterProcessMutex` | {curator:.0} | {curator_requests:.2} |");
-    println!("\nzk-sync / Curator hand-offs: {:.2}\n", ours / curator);
+    println!("| client | hand-offs per second | requests per hand-off (server) | longest wait of one lock() (ms) |");
+    println!("|---|---:|---:|---:|");
+    println!(
+        "| **zk-sync `DistMutex`** | **{ours:.0}** | {our_requests:.2} | {:.1} |",
+        strict_wait.get()
+    );
+    println!(
+        "| **zk-sync `DistMutex`, local hand-off** (max 64, linger 20 ms) | **{local:.0}** | {local_requests:.3} | {:.1} |",
+        local_wait.get()
+    );
+    println!("| Curator 5.4 `InterProcessMutex` | {curator:.0} | {curator_requests:.2} | |");
+    println!(
+        "\nzk-sync / Curator hand-offs: {:.2}; with local hand-off: {:.1}\n",
+        ours / curator,
+        local / curator
+    );
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -416,44 +459,77 @@ async fn zk_sync_rwlock_cycle(
 
 /// One contended process: `TASKS` tasks, each with its own `DistMutex` on one path (so they
 /// are separate contenders), locking and unlocking until the deadline.
-async fn contended_worker(connect_string: &str, path: &str, seconds: f64) -> u64 {
+/// One process of the contended run: its hand-offs and the longest a `lock()` waited.
+async fn contended_worker(
+    connect_string: &str,
+    path: &str,
+    seconds: f64,
+    local: bool,
+) -> (u64, Duration) {
     let session = connect(connect_string).await;
     let deadline = Instant::now() + Duration::from_secs_f64(seconds);
     let mut tasks = Vec::new();
     for _ in 0..TASKS {
-        let mutex = DistMutex::new(session.clone(), path).unwrap();
+        let mutex = DistMutex::builder(session.clone(), path)
+            .local_handoff(local)
+            .build()
+            .unwrap();
         tasks.push(tokio::spawn(async move {
             let mut handoffs = 0u64;
+            let mut longest = Duration::ZERO;
             while Instant::now() < deadline {
+                let asked = Instant::now();
                 let guard = mutex.lock().await.unwrap();
+                longest = longest.max(asked.elapsed());
                 handoffs += 1;
                 guard.unlock().await.unwrap();
             }
-            handoffs
+            (handoffs, longest)
         }));
     }
-    let mut total = 0;
+    let mut total = (0, Duration::ZERO);
     for task in tasks {
-        total += task.await.unwrap();
+        let (handoffs, longest) = task.await.unwrap();
+        total = (total.0 + handoffs, total.1.max(longest));
     }
     total
 }
 
-fn contended_ours(connect: &str, seconds: usize) -> f64 {
+/// Our contended run, with or without local hand-off: hand-offs per second, requests per
+/// hand-off, and (into `longest_wait`) the longest wait in ms of any process.
+fn run_timed(
+    server: &ZkServer,
+    connect: &str,
+    seconds: usize,
+    local: bool,
+    longest_wait: &std::cell::Cell<f64>,
+) -> (f64, f64) {
+    let before = packets_received(server);
     let exe = std::env::current_exe().unwrap();
+    let path = match local {
+        true => "/bench/zk-sync-contended-local",
+        false => "/bench/zk-sync-contended",
+    };
     let workers: Vec<_> = (0..PROCESSES)
         .map(|_| {
             let mut command = std::process::Command::new(&exe);
-            command.args([
-                "--worker",
-                connect,
-                "/bench/zk-sync-contended",
-                &seconds.to_string(),
-            ]);
-            std::thread::spawn(move || peers::run_to_end(command, "handoffs"))
+            command.args(["--worker", connect, path, &seconds.to_string()]);
+            if local {
+                command.arg("local");
+            }
+            std::thread::spawn(move || {
+                peers::run_to_end_all(command, &["handoffs", "longest_wait_ms"])
+            })
         })
         .collect();
-    workers.into_iter().map(|w| w.join().unwrap()).sum()
+    let mut handoffs = 0.0;
+    for worker in workers {
+        let values = worker.join().unwrap();
+        handoffs += values[0];
+        longest_wait.set(longest_wait.get().max(values[1]));
+    }
+    let requests = (packets_received(server) - before) as f64 / handoffs;
+    (handoffs / seconds as f64, requests)
 }
 
 fn contended_curator(connect: &str, seconds: usize) -> f64 {

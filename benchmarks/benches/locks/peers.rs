@@ -77,16 +77,26 @@ impl Drop for Phased {
     }
 }
 
-/// Runs a peer to completion and returns the value of its `key <value>` line.
-pub(crate) fn run_to_end(mut command: Command, key: &str) -> f64 {
+/// Runs a peer to completion and returns the values of its `key <value>` lines, one per key.
+pub(crate) fn run_to_end_all(mut command: Command, keys: &[&str]) -> Vec<f64> {
     let output = command.output().expect("peer runs");
     assert!(
         output.status.success(),
         "peer failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .find_map(|line| line.strip_prefix(key)?.trim().parse().ok())
-        .expect("peer printed its result")
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    keys.iter()
+        .map(|key| {
+            stdout
+                .lines()
+                .find_map(|line| line.strip_prefix(key)?.trim().parse().ok())
+                .expect("peer printed its result")
+        })
+        .collect()
+}
+
+/// Runs a peer to completion and returns the value of its `key <value>` line.
+pub(crate) fn run_to_end(command: Command, key: &str) -> f64 {
+    run_to_end_all(command, &[key])[0]
 }
