@@ -5,7 +5,7 @@
 //! local hold costs it nothing.
 
 use super::queue::LocalQueue;
-use super::state::GiveUp;
+use super::state::{GiveUp, State};
 use crate::contender::{sort_contenders, Hold};
 use crate::error::ZkErrorCode;
 use crate::session::Epoch;
@@ -117,49 +117,25 @@ impl Keeper {
 
     /// Takes in a listing of the directory.
     fn listed(&self, children: Vec<String>) -> Next {
-        let Some(local) = self.local.upgrade() else {
-            return Next::Stop;
-        };
-        let present = children.iter().any(|child| **child == *self.own);
-        let contenders = sort_contenders(children, local.recipe().markers());
-        let others = contenders.iter().any(|c| *c.name() != *self.own);
-        let mut state = local.lock();
-        if state.generation != self.generation {
-            return Next::Stop;
-        }
-        let why = if !present {
-            // Someone deleted it: the holder finds out through its hold.
-            GiveUp::Unsafe
-        } else {
-            state.set_remote(others);
-            if !(others && state.is_idle()) {
-                return Next::Go;
+        self.decide(|local, state| {
+            let present = children.iter().any(|child| **child == *self.own);
+            if !present {
+                // Someone deleted it: the holder finds out through its hold.
+                return Some(GiveUp::Unsafe);
             }
-            GiveUp::Remote
-        };
-        let surrendered = state.give_up(why, local.primitive());
-        drop(state);
-        drop(surrendered);
-        Next::Stop
+            let contenders = sort_contenders(children, local.recipe().markers());
+            let others = contenders.iter().any(|c| *c.name() != *self.own);
+            state.set_remote(others);
+            (others && state.is_idle()).then_some(GiveUp::Remote)
+        })
     }
 
     /// The directory changed: another session's contender may wait.
     fn another_session_may_wait(&self) -> Next {
-        let Some(local) = self.local.upgrade() else {
-            return Next::Stop;
-        };
-        let mut state = local.lock();
-        if state.generation != self.generation {
-            return Next::Stop;
-        }
-        state.set_remote(true);
-        if !state.is_idle() {
-            return Next::Go;
-        }
-        let surrendered = state.give_up(GiveUp::Remote, local.primitive());
-        drop(state);
-        drop(surrendered);
-        Next::Stop
+        self.decide(|_, state| {
+            state.set_remote(true);
+            state.is_idle().then_some(GiveUp::Remote)
+        })
     }
 
     /// When an idle node's linger ends, if it is idle; `None` once the keeper should stop.
@@ -173,35 +149,34 @@ impl Keeper {
     }
 
     fn linger_over(&self) -> Next {
-        let Some(local) = self.local.upgrade() else {
-            return Next::Stop;
-        };
-        let mut state = local.lock();
-        if state.generation != self.generation {
-            return Next::Stop;
-        }
-        let over = state
-            .linger_until
-            .is_some_and(|until| until <= Instant::now());
-        if !(over && state.is_idle()) {
-            return Next::Go;
-        }
-        let surrendered = state.give_up(GiveUp::Idle, local.primitive());
-        drop(state);
-        drop(surrendered);
-        Next::Stop
+        self.decide(|_, state| {
+            let over = state
+                .linger_until
+                .is_some_and(|until| until <= Instant::now());
+            (over && state.is_idle()).then_some(GiveUp::Idle)
+        })
     }
 
     fn give_up(&self, why: GiveUp) {
+        self.decide(|_, _| Some(why));
+    }
+
+    /// Runs `decision` on the state of a node still kept by this keeper, and gives the node
+    /// up if it says so: `Stop` then, or when the node is no longer this keeper's.
+    fn decide(&self, decision: impl FnOnce(&LocalQueue, &mut State) -> Option<GiveUp>) -> Next {
         let Some(local) = self.local.upgrade() else {
-            return;
+            return Next::Stop;
         };
         let mut state = local.lock();
         if state.generation != self.generation {
-            return;
+            return Next::Stop;
         }
+        let Some(why) = decision(&local, &mut state) else {
+            return Next::Go;
+        };
         let surrendered = state.give_up(why, local.primitive());
         drop(state);
         drop(surrendered);
+        Next::Stop
     }
 }
