@@ -105,6 +105,10 @@ impl Epoch {
     /// it, if that is a create), or once the calling task yields.
     pub(crate) fn queue_release(&self, released: Released) {
         if !self.has_ended() {
+            // Its holder has let go and its delete is on the way, so it no longer blocks any
+            // waiter of this session. Forgotten now rather than when the delete's reply is
+            // read: a waiter that a watch wakes first would otherwise read it once more.
+            self.deleted(&released.path);
             self.releases.push(released);
         }
     }
