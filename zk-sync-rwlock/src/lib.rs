@@ -30,10 +30,12 @@
 //! writer's release wakes exactly the readers queued right behind it (or the next writer).
 //! Keep the directory for this lock only: other children are not contenders.
 
+mod builder;
 mod guard;
 mod recipe;
 mod rwlock;
 
+pub use builder::DistRwLockBuilder;
 pub use guard::{
     DistRwLockReadGuard, DistRwLockWriteGuard, OwnedDistRwLockReadGuard, OwnedDistRwLockWriteGuard,
 };

@@ -1,12 +1,16 @@
 //! [`DistRwLock`].
 
+use crate::builder::DistRwLockBuilder;
 use crate::guard::{
     DistRwLockReadGuard, DistRwLockWriteGuard, OwnedDistRwLockReadGuard, OwnedDistRwLockWriteGuard,
 };
 use crate::recipe::{ReadWrite, Side};
 use std::sync::Arc;
+use zk_sync_core::local::{Holding, LocalHandoff, LocalQueue};
 use zk_sync_core::TryLockError;
-use zk_sync_core::{ContenderQueue, Error, Hold, Session};
+use zk_sync_core::{ContenderQueue, Error, Session};
+
+pub(crate) static RECIPE: ReadWrite = ReadWrite;
 
 /// A distributed reader-writer lock on a ZooKeeper path.
 ///
@@ -20,7 +24,8 @@ use zk_sync_core::{ContenderQueue, Error, Hold, Session};
 /// It is **not reentrant**: a task that holds a read guard and asks for a write guard queues
 /// behind itself and waits forever, and so does a second `read()` while a writer is queued
 /// between the two. Two `DistRwLock` values for one path in one process are separate
-/// contenders too.
+/// contenders too, except for the writers of locks built with
+/// [local hand-off](DistRwLockBuilder), which take turns on one write node.
 ///
 /// # Timeouts
 ///
@@ -41,6 +46,15 @@ use zk_sync_core::{ContenderQueue, Error, Hold, Session};
 #[derive(Debug, Clone)]
 pub struct DistRwLock {
     queue: ContenderQueue,
+    // The write node the process's writers share, with local hand-off.
+    local_writers: Option<LocalWriters>,
+}
+
+/// The local queue of a lock's writers with local hand-off, and its settings.
+#[derive(Debug, Clone)]
+pub(crate) struct LocalWriters {
+    pub(crate) queue: Arc<LocalQueue>,
+    pub(crate) handoff: LocalHandoff,
 }
 
 impl DistRwLock {
@@ -64,9 +78,41 @@ impl DistRwLock {
     /// [`Error::InvalidArgument`] for a path that is not absolute and clean (relative, trailing
     /// `/`, empty segment, NUL, …).
     pub fn new(session: Session, path: &str) -> Result<DistRwLock, Error> {
-        Ok(DistRwLock {
-            queue: ContenderQueue::new(session, path, "rwlock")?,
-        })
+        DistRwLock::builder(session, path).build()
+    }
+
+    /// A builder for a lock on `path`, with [local hand-off](DistRwLockBuilder) for its
+    /// writers as an option.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), zk_sync_rwlock::Error> {
+    /// use zk_sync_rwlock::{DistRwLock, Session};
+    ///
+    /// let session = Session::connect("127.0.0.1:2181").await?;
+    /// let lock = DistRwLock::builder(session, "/locks/config").local_handoff(true).build()?;
+    /// assert!(lock.local_handoff());
+    /// # Ok(()) }
+    /// ```
+    pub fn builder(session: Session, path: &str) -> DistRwLockBuilder {
+        DistRwLockBuilder::new(session, path)
+    }
+
+    pub(crate) fn from_parts(
+        queue: ContenderQueue,
+        local_writers: Option<LocalWriters>,
+    ) -> DistRwLock {
+        DistRwLock {
+            queue,
+            local_writers,
+        }
+    }
+
+    /// Whether the process's writers share one write node on this path (see
+    /// [`DistRwLockBuilder`]).
+    pub fn local_handoff(&self) -> bool {
+        self.local_writers.is_some()
     }
 
     /// The lock's path.
@@ -309,14 +355,30 @@ impl DistRwLock {
         Ok(OwnedDistRwLockWriteGuard::new(hold, self))
     }
 
-    async fn acquire(&self, side: Side) -> Result<Hold, Error> {
-        self.queue.acquire(&ReadWrite, side as usize, b"").await
+    async fn acquire(&self, side: Side) -> Result<Holding, Error> {
+        match (side, &self.local_writers) {
+            (Side::Write, Some(local)) => {
+                Ok(Holding::Local(local.queue.acquire(local.handoff).await?))
+            }
+            _ => Ok(Holding::Own(
+                self.queue.acquire(&RECIPE, side as usize, b"").await?,
+            )),
+        }
     }
 
-    async fn try_acquire(&self, side: Side) -> Result<Hold, TryLockError> {
-        self.queue
-            .try_acquire(&ReadWrite, side as usize, b"")
-            .await?
-            .ok_or(TryLockError::WouldBlock)
+    async fn try_acquire(&self, side: Side) -> Result<Holding, TryLockError> {
+        let hold = match (side, &self.local_writers) {
+            (Side::Write, Some(local)) => local
+                .queue
+                .try_acquire(local.handoff)
+                .await?
+                .map(Holding::Local),
+            _ => self
+                .queue
+                .try_acquire(&RECIPE, side as usize, b"")
+                .await?
+                .map(Holding::Own),
+        };
+        hold.ok_or(TryLockError::WouldBlock)
     }
 }

@@ -7,7 +7,8 @@ pub use self::read::{DistRwLockReadGuard, OwnedDistRwLockReadGuard};
 pub use self::write::{DistRwLockWriteGuard, OwnedDistRwLockWriteGuard};
 
 /// The methods every guard shares: each guard is a [`Hold`](zk_sync_core::Hold) in the lock
-/// directory. `$path_doc` documents `path()`, which differs by the marker in the node name.
+/// directory, or a turn on the write node the process's writers share with
+/// [local hand-off](crate::DistRwLockBuilder). `$path_doc` documents `path()`, which differs by the marker in the node name.
 macro_rules! guard_methods {
     ($path_doc:literal) => {
         /// The fencing token of this hold: greater than that of every earlier hold of this
@@ -83,9 +84,10 @@ macro_rules! guard_methods {
             self.hold.lost().await
         }
 
-        /// The underlying hold.
+        /// The underlying hold: the node's (shared by the process's writers with local
+        /// hand-off).
         pub fn hold(&self) -> &zk_sync_core::Hold {
-            &self.hold
+            self.hold.node()
         }
 
         /// Releases the lock.

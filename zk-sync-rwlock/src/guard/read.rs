@@ -4,7 +4,7 @@ use super::guard_methods;
 use crate::rwlock::DistRwLock;
 use std::marker::PhantomData;
 use std::sync::Arc;
-use zk_sync_core::Hold;
+use zk_sync_core::local::Holding;
 
 /// A shared (read) hold of a [`DistRwLock`], borrowed from it. Dropping it releases the lock in
 /// the background.
@@ -27,12 +27,12 @@ use zk_sync_core::Hold;
 #[must_use = "dropping the guard releases the lock"]
 #[derive(Debug)]
 pub struct DistRwLockReadGuard<'a> {
-    hold: Hold,
+    hold: Holding,
     _lock: PhantomData<&'a DistRwLock>,
 }
 
 impl DistRwLockReadGuard<'_> {
-    pub(crate) fn new(hold: Hold) -> Self {
+    pub(crate) fn new(hold: Holding) -> Self {
         DistRwLockReadGuard {
             hold,
             _lock: PhantomData,
@@ -59,12 +59,12 @@ impl DistRwLockReadGuard<'_> {
 #[must_use = "dropping the guard releases the lock"]
 #[derive(Debug)]
 pub struct OwnedDistRwLockReadGuard {
-    hold: Hold,
+    hold: Holding,
     lock: Arc<DistRwLock>,
 }
 
 impl OwnedDistRwLockReadGuard {
-    pub(crate) fn new(hold: Hold, lock: Arc<DistRwLock>) -> Self {
+    pub(crate) fn new(hold: Holding, lock: Arc<DistRwLock>) -> Self {
         OwnedDistRwLockReadGuard { hold, lock }
     }
 

@@ -4,7 +4,7 @@ use super::guard_methods;
 use crate::rwlock::DistRwLock;
 use std::marker::PhantomData;
 use std::sync::Arc;
-use zk_sync_core::Hold;
+use zk_sync_core::local::Holding;
 
 /// An exclusive (write) hold of a [`DistRwLock`], borrowed from it. Dropping it releases the lock in
 /// the background.
@@ -27,12 +27,12 @@ use zk_sync_core::Hold;
 #[must_use = "dropping the guard releases the lock"]
 #[derive(Debug)]
 pub struct DistRwLockWriteGuard<'a> {
-    hold: Hold,
+    hold: Holding,
     _lock: PhantomData<&'a DistRwLock>,
 }
 
 impl DistRwLockWriteGuard<'_> {
-    pub(crate) fn new(hold: Hold) -> Self {
+    pub(crate) fn new(hold: Holding) -> Self {
         DistRwLockWriteGuard {
             hold,
             _lock: PhantomData,
@@ -59,12 +59,12 @@ impl DistRwLockWriteGuard<'_> {
 #[must_use = "dropping the guard releases the lock"]
 #[derive(Debug)]
 pub struct OwnedDistRwLockWriteGuard {
-    hold: Hold,
+    hold: Holding,
     lock: Arc<DistRwLock>,
 }
 
 impl OwnedDistRwLockWriteGuard {
-    pub(crate) fn new(hold: Hold, lock: Arc<DistRwLock>) -> Self {
+    pub(crate) fn new(hold: Holding, lock: Arc<DistRwLock>) -> Self {
         OwnedDistRwLockWriteGuard { hold, lock }
     }
 
