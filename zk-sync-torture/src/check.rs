@@ -143,11 +143,12 @@ impl Findings {
             &self.inversions,
         );
         count("lost increments", self.lost_increments, &[]);
-        let zk_sync_stale = self
+        let zk_sync_stale: usize = self
             .stale_rejected
-            .get(&ClientKind::ZkSync)
-            .copied()
-            .unwrap_or(0);
+            .iter()
+            .filter(|(kind, _)| kind.is_zk_sync())
+            .map(|(_, count)| count)
+            .sum();
         count(
             "stale writes from zk-sync clients reached the store (they check right before writing)",
             zk_sync_stale,
@@ -190,7 +191,9 @@ struct Hold {
     task: u32,
     kind: ClientKind,
     reader: bool,
-    token: i64,
+    /// The fencing token: `czxid` and local count (0 but for local hand-off), compared as
+    /// a pair.
+    token: (i64, i64),
     acquired: u64,
     /// The last touch of the resource, if any.
     last_touch: Option<u64>,
@@ -291,7 +294,10 @@ fn rebuild(evidence: &Evidence, findings: &mut Findings) -> (Vec<Hold>, Vec<Wait
                                     Some(kind) => kind == "r",
                                     None => asked.get(&task).copied().unwrap_or(false),
                                 },
-                                token: event.number("token").unwrap_or(0),
+                                token: (
+                                    event.number("token").unwrap_or(0),
+                                    event.number("local").unwrap_or(0),
+                                ),
                                 acquired: event.at,
                                 last_touch: None,
                                 end: event.at,
@@ -381,11 +387,11 @@ fn check_exclusion(evidence: &Evidence, holds: &[Hold], findings: &mut Findings)
             findings.violations.push(format!(
                 "{} (token {}, {}) acquired at {} while {} (token {}, {}) touched the resource until {}",
                 name(evidence, hold.process, hold.task),
-                hold.token,
+                shown(hold.token),
                 hold.kind,
                 hold.acquired,
                 name(evidence, other.process, other.task),
-                other.token,
+                shown(other.token),
                 other.kind,
                 other.last_touch.unwrap_or(0),
             ));
@@ -401,9 +407,17 @@ fn check_exclusion(evidence: &Evidence, holds: &[Hold], findings: &mut Findings)
     }
 }
 
+/// A token as [`zk_sync_core::FencingToken`] shows it: `czxid`, or `czxid.count`.
+fn shown((czxid, local): (i64, i64)) -> String {
+    match local {
+        0 => czxid.to_string(),
+        _ => format!("{czxid}.{local}"),
+    }
+}
+
 fn check_tokens(evidence: &Evidence, holds: &[Hold], findings: &mut Findings) {
     // Holds that never touched the store did nothing a token would have to fence.
-    let fenced = |h: &&Hold| h.token > 0 && h.last_touch.is_some();
+    let fenced = |h: &&Hold| h.token.0 > 0 && h.last_touch.is_some();
     let mut by_end: Vec<&Hold> = holds.iter().filter(fenced).collect();
     by_end.sort_by_key(|h| h.end);
     let mut ended = 0;
@@ -425,10 +439,10 @@ fn check_tokens(evidence: &Evidence, holds: &[Hold], findings: &mut Findings) {
             findings.inversions.push(format!(
                 "{} acquired token {} at {} after {} had ended with token {} at {}",
                 name(evidence, hold.process, hold.task),
-                hold.token,
+                shown(hold.token),
                 hold.acquired,
                 name(evidence, before.process, before.task),
-                before.token,
+                shown(before.token),
                 before.end,
             ));
         }

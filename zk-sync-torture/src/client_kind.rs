@@ -7,6 +7,9 @@ use std::fmt;
 pub enum ClientKind {
     /// zk-sync (this repository), as `zk-sync-torture worker`.
     ZkSync,
+    /// zk-sync with local hand-off: the process's tasks share one node on the path
+    /// (`zk-sync-torture worker --local-handoff`).
+    ZkSyncLocal,
     /// Apache Curator 5.4 (`InterProcessMutex`, `InterProcessReadWriteLock`, `LeaderLatch`).
     Curator,
     /// go-zookeeper's `zk.NewLock`.
@@ -14,10 +17,16 @@ pub enum ClientKind {
 }
 
 impl ClientKind {
+    /// Whether the process runs zk-sync (with or without local hand-off).
+    pub fn is_zk_sync(self) -> bool {
+        matches!(self, ClientKind::ZkSync | ClientKind::ZkSyncLocal)
+    }
+
     /// The name used in logs and tables.
     pub fn label(self) -> &'static str {
         match self {
             ClientKind::ZkSync => "zk-sync",
+            ClientKind::ZkSyncLocal => "zk-sync-local",
             ClientKind::Curator => "curator",
             ClientKind::Go => "go",
         }

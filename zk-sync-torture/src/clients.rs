@@ -14,6 +14,10 @@ use zk_sync_testkit::{FaultProxy, TestkitError, ZkEnsemble};
 const CURATOR_SOURCE: &str = include_str!("../peers/TortureCurator.java");
 const GO_SOURCE: &str = include_str!("../peers/torture_gozk.go");
 
+/// How many local holds a local hand-off client's node may carry once another contender
+/// waits: small, so that its node changes hands often in a run.
+const LOCAL_HANDOFFS: u32 = 8;
+
 /// How much of the end of a client's log its current state is read from.
 const TAIL_BYTES: u64 = 8192;
 
@@ -118,7 +122,7 @@ impl ClientProcess {
         let link = ClientLink::new(ensemble)?;
         let log = settings.dir.join(format!("{id}.log"));
         let mut command = match kind {
-            ClientKind::ZkSync => {
+            ClientKind::ZkSync | ClientKind::ZkSyncLocal => {
                 let mut command = Command::new(&settings.worker_exe);
                 command.arg("worker").args([
                     "--servers",
@@ -126,6 +130,9 @@ impl ClientProcess {
                     "--broken",
                     broken_flag(settings.broken),
                 ]);
+                if kind == ClientKind::ZkSyncLocal {
+                    command.args(["--local-handoff", &LOCAL_HANDOFFS.to_string()]);
+                }
                 command
             }
             ClientKind::Curator => {

@@ -77,7 +77,7 @@ impl Fault {
     /// job, not theirs.
     fn targets(self, kind: ClientKind) -> bool {
         match self {
-            Fault::ExpireSession | Fault::PauseClient => kind == ClientKind::ZkSync,
+            Fault::ExpireSession | Fault::PauseClient => kind.is_zk_sync(),
             _ => true,
         }
     }

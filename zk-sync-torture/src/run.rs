@@ -20,6 +20,8 @@ use zk_sync_testkit::{TestkitError, ZkEnsemble};
 pub struct Population {
     /// zk-sync processes and tasks per process.
     pub zk_sync: (usize, usize),
+    /// zk-sync processes with local hand-off, and tasks per process (mutex and rwlock runs).
+    pub zk_sync_local: (usize, usize),
     /// Curator processes and tasks per process.
     pub curator: (usize, usize),
     /// go-zookeeper processes and tasks per process (mutex runs only).
@@ -31,6 +33,7 @@ impl Population {
     pub fn tasks(&self, kind: ClientKind) -> usize {
         match kind {
             ClientKind::ZkSync => self.zk_sync.1,
+            ClientKind::ZkSyncLocal => self.zk_sync_local.1,
             ClientKind::Curator => self.curator.1,
             ClientKind::Go => self.go.1,
         }
@@ -39,6 +42,7 @@ impl Population {
     fn processes(&self) -> Vec<ClientKind> {
         let mut kinds = Vec::new();
         kinds.extend(vec![ClientKind::ZkSync; self.zk_sync.0]);
+        kinds.extend(vec![ClientKind::ZkSyncLocal; self.zk_sync_local.0]);
         kinds.extend(vec![ClientKind::Curator; self.curator.0]);
         kinds.extend(vec![ClientKind::Go; self.go.0]);
         kinds
@@ -77,12 +81,17 @@ pub struct Config {
 }
 
 impl Config {
-    /// The standard run of `primitive`: 3 zk-sync processes, 2 Curator processes, and for the
-    /// mutex 2 go-zookeeper processes, a 4 s session timeout, the whole fault menu.
+    /// The standard run of `primitive`: 3 zk-sync processes, 2 Curator processes, for the
+    /// mutex and the rwlock one zk-sync process of 4 tasks with local hand-off, for the mutex
+    /// 2 go-zookeeper processes, a 4 s session timeout, the whole fault menu.
     pub fn standard(primitive: Mode, duration: Duration, seed: u64, worker_exe: PathBuf) -> Config {
         let go = match primitive {
             Mode::Mutex => (2, 2),
             _ => (0, 0),
+        };
+        let zk_sync_local = match primitive {
+            Mode::Mutex | Mode::Rwlock => (1, 4),
+            Mode::Leader => (0, 0),
         };
         Config {
             primitive,
@@ -90,6 +99,7 @@ impl Config {
             seed,
             population: Population {
                 zk_sync: (3, 3),
+                zk_sync_local,
                 curator: (2, 2),
                 go,
             },

@@ -6,6 +6,7 @@
 //! Before each touch of the store a task checks its guard (`ensure_held()` and
 //! `is_uncertain()`); the last check happens under the store's lock, right before the write.
 
+use crate::client_kind::ClientKind;
 use crate::events::EventLog;
 use crate::rng::Rng;
 use crate::store::FencedStore;
@@ -83,6 +84,10 @@ pub struct WorkerArgs {
     /// Break the client on purpose (for the checker's own tests).
     #[arg(long, value_enum, default_value = "none")]
     pub broken: Broken,
+    /// mutex and rwlock writers: the tasks share one node (local hand-off), handing it on
+    /// at most this many times once another contender waits.
+    #[arg(long)]
+    pub local_handoff: Option<u32>,
 }
 
 /// How long after standard input ends the process may take to finish its holds and exit.
@@ -122,10 +127,14 @@ async fn run(args: WorkerArgs) -> i32 {
             return 2;
         }
     };
+    let kind = match args.local_handoff {
+        Some(_) => ClientKind::ZkSyncLocal,
+        None => ClientKind::ZkSync,
+    };
     log.emit(
         None,
         "start",
-        &[("kind", &"zk-sync"), ("pid", &std::process::id())],
+        &[("kind", &kind.label()), ("pid", &std::process::id())],
     );
     let session = loop {
         let connected = Session::builder(&args.connect)
@@ -247,8 +256,17 @@ async fn contend(context: Arc<Context>, task: usize) {
     let args = &context.args;
     let mut rng = Rng::new(args.seed ^ (task as u64).wrapping_mul(0x9e37_79b9));
     let path = args.path.as_str();
-    let mutex = DistMutex::new(context.session.clone(), path).expect("valid path");
-    let rwlock = DistRwLock::new(context.session.clone(), path).expect("valid path");
+    let session = context.session.clone();
+    let mutex = DistMutex::builder(session.clone(), path)
+        .local_handoff(args.local_handoff.is_some())
+        .max_local_handoffs(args.local_handoff.unwrap_or_default())
+        .build()
+        .expect("valid path");
+    let rwlock = DistRwLock::builder(session, path)
+        .local_handoff(args.local_handoff.is_some())
+        .max_local_handoffs(args.local_handoff.unwrap_or_default())
+        .build()
+        .expect("valid path");
     let election = LeaderElection::new(
         context.session.clone(),
         path,
@@ -266,7 +284,7 @@ async fn contend(context: Arc<Context>, task: usize) {
         let log = &context.log;
         log.emit(Some(task), "acquire", &[("kind", &kind)]);
         if args.broken == Broken::EveryoneIn {
-            acquired(&context, task, kind, 0, "-", &|| true);
+            acquired(&context, task, kind, (0, 0), "-", &|| true);
             touch(&context, task, &mut rng, 0, !writer, &|| true).await;
             log.emit(Some(task), "released", &[("ok", &true)]);
             continue;
@@ -276,9 +294,11 @@ async fn contend(context: Arc<Context>, task: usize) {
             ($acquire:expr, $reader:expr) => {
                 match $acquire.await {
                     Ok(guard) => {
-                        let token = guard.fencing_token().as_i64();
+                        let fencing = guard.fencing_token();
+                        let token = fencing.as_i64();
                         let held = || guard.ensure_held().is_ok() && !guard.is_uncertain();
-                        if acquired(&context, task, kind, token, guard.path(), &held) {
+                        let logged = (token, fencing.local_count());
+                        if acquired(&context, task, kind, logged, guard.path(), &held) {
                             touch(&context, task, &mut rng, token, $reader, &held).await;
                         }
                         Some(guard.unlock().await.map_err(|e| e.to_string()))
@@ -295,7 +315,8 @@ async fn contend(context: Arc<Context>, task: usize) {
                 Ok(leadership) => {
                     let token = leadership.fencing_token().as_i64();
                     let held = || leadership.ensure_held().is_ok() && !leadership.is_uncertain();
-                    let leading = acquired(&context, task, kind, token, leadership.path(), &held);
+                    let path = leadership.path();
+                    let leading = acquired(&context, task, kind, (token, 0), path, &held);
                     let term = leadership.run_while_leader(async {
                         if !leading {
                             return;
@@ -326,13 +347,14 @@ async fn contend(context: Arc<Context>, task: usize) {
 }
 
 /// Logs an acquisition, if the hold is still certain now: a grant whose reply was read only
-/// after a pause may already be lost, and is logged as given up instead. Returns whether to
-/// go on with the hold.
+/// after a pause may already be lost, and is logged as given up instead. `token` is the
+/// fencing token's `czxid` and local count (see [`zk_sync_core::FencingToken`]). Returns
+/// whether to go on with the hold.
 fn acquired(
     context: &Context,
     task: usize,
     kind: &str,
-    token: i64,
+    (token, local): (i64, u64),
     node: &str,
     held: &(dyn Fn() -> bool + Sync),
 ) -> bool {
@@ -343,7 +365,12 @@ fn acquired(
     context.log.emit(
         Some(task),
         "acquired",
-        &[("token", &token), ("node", &node), ("kind", &kind)],
+        &[
+            ("token", &token),
+            ("local", &local),
+            ("node", &node),
+            ("kind", &kind),
+        ],
     );
     true
 }

@@ -72,6 +72,42 @@ fn holds_one_after_another_are_clean() {
 }
 
 #[test]
+fn local_holds_of_one_node_are_ordered_by_their_count() {
+    // A local hand-off client's holds share the node's czxid (`token`) and count up in
+    // `local`; a Curator hold on a later node follows them.
+    let local = |at: u64, count: u64, value: i64| {
+        hold(at, 100, value, value, "accepted")
+            .into_iter()
+            .map(|line| {
+                line.replace(
+                    "acquired token=100",
+                    &format!("acquired token=100 local={count}"),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let a = lines(&[local(10, 0, 0), local(20, 1, 1), local(30, 2, 2)]);
+    let b = lines(&[hold(40, 200, 3, 3, "accepted")]);
+    let clean = check(&evidence(
+        vec![
+            log("a", ClientKind::ZkSyncLocal, &a),
+            log("b", ClientKind::Curator, &b),
+        ],
+        4,
+    ));
+    assert!(clean.problems().is_empty(), "{:?}", clean.problems());
+    // A count that does not grow is an inversion, even on the same node.
+    let a = lines(&[local(10, 0, 0), local(20, 1, 1), local(30, 1, 2)]);
+    let inverted = check(&evidence(vec![log("a", ClientKind::ZkSyncLocal, &a)], 3));
+    assert_eq!(inverted.inversions.len(), 1, "{:?}", inverted.inversions);
+    assert!(
+        inverted.inversions[0].contains("token 100.1"),
+        "{:?}",
+        inverted.inversions
+    );
+}
+
+#[test]
 fn a_lock_that_lets_everyone_in_is_caught() {
     // b acquires while a is between its read and its write: both read 0 and write 1.
     let a = lines(&[hold(10, 100, 0, 0, "accepted")]);

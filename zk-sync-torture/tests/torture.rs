@@ -56,6 +56,7 @@ fn assert_meaningful_and_clean(config: &Config, report: &Report) {
     let population = config.population;
     for (kind, processes) in [
         (ClientKind::ZkSync, population.zk_sync.0),
+        (ClientKind::ZkSyncLocal, population.zk_sync_local.0),
         (ClientKind::Curator, population.curator.0),
         (ClientKind::Go, population.go.0),
     ] {
@@ -103,6 +104,7 @@ fn the_checker_catches_a_lock_that_lets_everyone_in() {
     let mut config = config(Mode::Mutex, 10, 7);
     config.population = Population {
         zk_sync: (2, 2),
+        zk_sync_local: (0, 0),
         curator: (0, 0),
         go: (0, 0),
     };
@@ -119,6 +121,7 @@ fn the_checker_catches_a_client_that_ignores_uncertain_when_paused() {
     let mut config = config(Mode::Mutex, 40, 11);
     config.population = Population {
         zk_sync: (2, 2),
+        zk_sync_local: (0, 0),
         curator: (0, 0),
         go: (0, 0),
     };
