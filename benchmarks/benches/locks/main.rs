@@ -102,7 +102,8 @@ fn main() {
     }
     if run("waiters") {
         println!("## {waiters} concurrent waiters in one process\n");
-        rt.block_on(many_waiters(&connect, waiters));
+        rt.block_on(many_waiters(&connect, waiters, false));
+        rt.block_on(many_waiters(&connect, waiters, true));
     }
     if run("queue") {
         queue::run(&server, &rt, &queues, queue_timeout);
@@ -563,22 +564,33 @@ fn rss_kib() -> u64 {
         .unwrap()
 }
 
-/// Memory per waiter, and hand-off latency along a queue of `waiters`.
-async fn many_waiters(connect_string: &str, waiters: usize) {
+/// Memory per waiter, and hand-off latency along a queue of `waiters`: each waiter a node of
+/// its own (strict FIFO), or all of them on the one node of a local hand-off mutex.
+async fn many_waiters(connect_string: &str, waiters: usize, local: bool) {
     let session = connect(connect_string).await;
-    let path = "/bench/zk-sync-waiters";
-    let mutex = Arc::new(DistMutex::new(session.clone(), path).unwrap());
+    let path = match local {
+        false => "/bench/zk-sync-waiters",
+        true => "/bench/zk-sync-local-waiters",
+    };
+    let mutex = DistMutex::builder(session.clone(), path)
+        .local_handoff(local)
+        .build()
+        .unwrap();
+    let mutex = Arc::new(mutex);
     println!(
-        "size of a `lock()` future: {} bytes",
+        "{}: size of a `lock()` future: {} bytes",
+        mode_label(local),
         std::mem::size_of_val(&mutex.lock())
     );
     let first = mutex.lock().await.unwrap();
     let before = rss_kib();
     let heap_before = counting_alloc::live_bytes();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let started = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     for _ in 0..waiters {
-        let (mutex, tx) = (mutex.clone(), tx.clone());
+        let (mutex, tx, started) = (mutex.clone(), tx.clone(), started.clone());
         tokio::spawn(async move {
+            started.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let guard = mutex.lock_owned().await.unwrap();
             tx.send(Instant::now()).unwrap();
             guard.unlock().await.unwrap();
@@ -586,14 +598,18 @@ async fn many_waiters(connect_string: &str, waiters: usize) {
     }
     let epoch = session.live_epoch().await.unwrap();
     let queued = Instant::now();
-    while epoch.backend().get_children(path).await.unwrap().len() < waiters + 1 {
+    // Local waiters queue in memory; a strict waiter is queued once its node is listed.
+    let expected_nodes = if local { 1 } else { waiters + 1 };
+    while started.load(std::sync::atomic::Ordering::Relaxed) < waiters
+        || epoch.backend().get_children(path).await.unwrap().len() < expected_nodes
+    {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let queue_time = queued.elapsed();
     tokio::time::sleep(Duration::from_millis(500)).await;
     let heap = (counting_alloc::live_bytes() - heap_before) as f64 / waiters as f64;
-    let rss = (rss_kib() - before) as f64 * 1024.0 / waiters as f64;
-    println!("client memory per waiter: {heap:.0} bytes of live heap ({rss:.0} bytes of RSS growth); all queued in {queue_time:.2?}");
+    let rss = (rss_kib().saturating_sub(before)) as f64 * 1024.0 / waiters as f64;
+    println!("{}: client memory per waiter: {heap:.0} bytes of live heap ({rss:.0} bytes of RSS growth); all queued in {queue_time:.2?}", mode_label(local));
     let released = Instant::now();
     first.unlock().await.unwrap();
     let mut previous = released;
@@ -606,9 +622,17 @@ async fn many_waiters(connect_string: &str, waiters: usize) {
     gaps.sort();
     let mean = released.elapsed() / waiters as u32;
     println!(
-        "hand-off latency along the queue: mean {mean:.2?}, median {:.2?}, p99 {:.2?}, max {:.2?}",
+        "{}: hand-off latency along the queue: mean {mean:.2?}, median {:.2?}, p99 {:.2?}, max {:.2?}\n",
+        mode_label(local),
         gaps[gaps.len() / 2],
         gaps[gaps.len() * 99 / 100],
         gaps[gaps.len() - 1]
     );
+}
+
+fn mode_label(local: bool) -> &'static str {
+    match local {
+        false => "strict FIFO (a node per waiter)",
+        true => "local hand-off (one node)",
+    }
 }
