@@ -146,7 +146,11 @@ impl DistMutex {
     async fn acquire(&self) -> Result<Holding, Error> {
         match &self.local {
             Some(local) => Ok(Holding::Local(local.queue.acquire(local.handoff).await?)),
-            None => Ok(Holding::Own(self.queue.acquire(&RECIPE, 0, b"").await?)),
+            // Boxed: a waiter's task carries the size of this future, and the walk of a
+            // node's own makes it several times larger than a local waiter needs.
+            None => Ok(Holding::Own(
+                Box::pin(self.queue.acquire(&RECIPE, 0, b"")).await?,
+            )),
         }
     }
 

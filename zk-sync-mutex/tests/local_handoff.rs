@@ -549,3 +549,20 @@ async fn tasks_of_two_processes_and_curator_lose_no_increment_and_tokens_increas
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lock_future_is_small_enough_for_ten_thousand_local_waiters() {
+    // A waiter's task carries its `lock()` future: the strict path's walk is boxed, so that
+    // a local waiter stays within the 512 bytes a waiter may cost.
+    let session = session_to(&ZkServer::shared().connect_string(), TIMEOUT).await;
+    let mutex = Arc::new(local(
+        session,
+        &unique_path("local/size"),
+        64,
+        Duration::ZERO,
+    ));
+    let borrowed = std::mem::size_of_val(&mutex.lock());
+    let owned = std::mem::size_of_val(&mutex.clone().lock_owned());
+    assert!(borrowed <= 384, "a lock() future of {borrowed} bytes");
+    assert!(owned <= 384, "a lock_owned() future of {owned} bytes");
+}

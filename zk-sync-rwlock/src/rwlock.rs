@@ -360,8 +360,9 @@ impl DistRwLock {
             (Side::Write, Some(local)) => {
                 Ok(Holding::Local(local.queue.acquire(local.handoff).await?))
             }
+            // Boxed, as the mutex's: a local writer's task need not carry its size.
             _ => Ok(Holding::Own(
-                self.queue.acquire(&RECIPE, side as usize, b"").await?,
+                Box::pin(self.queue.acquire(&RECIPE, side as usize, b"")).await?,
             )),
         }
     }
