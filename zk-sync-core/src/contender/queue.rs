@@ -63,8 +63,10 @@ impl ContenderQueue {
         })
     }
 
-    /// The same queue, with acquisitions left out of the metrics.
-    pub(crate) fn uncounted(&self) -> ContenderQueue {
+    /// The same queue, with acquisitions and hold durations left out of the metrics: for a
+    /// recipe whose nodes are steps of its own acquisitions (a semaphore's turn and leases,
+    /// the node a local queue shares), which it counts itself.
+    pub fn uncounted(&self) -> ContenderQueue {
         ContenderQueue {
             counted: false,
             ..self.clone()
