@@ -74,6 +74,30 @@ pub(crate) enum Command {
     /// members and its `ready` node.
     #[command(after_help = EXIT_CODES_HELP)]
     Inspect(Inspect),
+
+    /// Run a command while holding one of N permits (Curator InterProcessSemaphoreV2 protocol)
+    ///
+    /// Waits for a permit of the semaphore at PATH (at most --permits holders at once, across
+    /// every process using the same maximum), runs the command with ZK_SYNC_SEMAPHORE_PATH,
+    /// ZK_SYNC_PERMITS and ZK_SYNC_FENCING_TOKEN in its environment, gives the permit back and
+    /// exits with the command's status. Supervision, signals and exit codes are those of
+    /// `lock`. Without a command, holds the permit until SIGINT or SIGTERM.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Semaphore(Semaphore),
+}
+
+/// `zk-sync semaphore`.
+#[derive(Debug, Args)]
+pub(crate) struct Semaphore {
+    /// The semaphore's ZooKeeper path (holds its `locks` and `leases` directories)
+    pub(crate) path: String,
+
+    /// How many holders at once; every participant must use the same number
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) permits: u32,
+
+    #[command(flatten)]
+    pub(crate) run: RunOptions,
 }
 
 /// `zk-sync lock`.
@@ -104,7 +128,7 @@ pub(crate) struct Elect {
     pub(crate) run: RunOptions,
 }
 
-/// What `lock` and `elect` share: the wait, the command and how to stop it.
+/// What `lock`, `elect` and `semaphore` share: the wait, the command and how to stop it.
 #[derive(Debug, Args)]
 pub(crate) struct RunOptions {
     /// Give up waiting after this long (exit 124); 0 means do not wait at all

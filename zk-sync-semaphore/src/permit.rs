@@ -70,6 +70,11 @@ macro_rules! permit_methods {
             self.leases.fencing_token()
         }
 
+        /// The holds of this permit's lease nodes, oldest first (one per permit counted).
+        pub fn leases(&self) -> &[Hold] {
+            &self.leases.0
+        }
+
         /// The paths of this permit's lease nodes (`<path>/leases/_c_<uuid>-lease-<sequence>`).
         pub fn lease_paths(&self) -> impl Iterator<Item = &str> + '_ {
             self.leases.0.iter().map(Hold::path)

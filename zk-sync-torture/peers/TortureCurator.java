@@ -1,5 +1,5 @@
-// Torture-suite peer: contends for a mutex, a read/write lock or leadership with
-// Apache Curator 5.4 recipes and does fenced read-sleep-write cycles on a shared
+// Torture-suite peer: contends for a mutex, a read/write lock, leadership or semaphore
+// permits with Apache Curator 5.4 recipes and does fenced read-sleep-write cycles on a shared
 // store file, logging every step. See the suite's README for the log format.
 
 import java.io.BufferedReader;
@@ -24,13 +24,16 @@ import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.recipes.leader.LeaderLatch;
 import org.apache.curator.framework.recipes.locks.InterProcessMutex;
 import org.apache.curator.framework.recipes.locks.InterProcessReadWriteLock;
+import org.apache.curator.framework.recipes.locks.InterProcessSemaphoreV2;
+import org.apache.curator.framework.recipes.locks.Lease;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.retry.RetryForever;
 import org.apache.zookeeper.data.Stat;
 
 public class TortureCurator {
     static String connect, lockPath, storePath, logPath, mode;
-    static int tasks = 1, sessionTimeoutMs = 4000, sleepMs = 5, writersPct = 30, termWrites = 3;
+    static int tasks = 1, sessionTimeoutMs = 4000, sleepMs = 5, writersPct = 30, termWrites = 3, permits = 2;
+    static InterProcessSemaphoreV2 semaphore; // one per process, shared by its threads
     static long seed = 1;
 
     static CuratorFramework client;
@@ -137,6 +140,7 @@ public class TortureCurator {
                 case "x" -> k.contains("lock-");
                 case "w" -> true;                   // a writer must be first of all
                 case "r" -> k.contains("__WRIT__"); // a reader only waits for earlier writers
+                case "s" -> false;                  // a lease is counted, not ordered
                 default -> k.contains("latch-");
             };
             long s = seq(k);
@@ -152,7 +156,7 @@ public class TortureCurator {
         long v = store(false, 0, 0)[1];
         event(t, "read", "value=" + v);
         sleep(1 + rnd.nextInt(sleepMs));
-        if (kind.equals("r")) return true;
+        if (kind.equals("r") || kind.equals("s")) return true;
         if (told.get() != told0 || !client.getZookeeperClient().isConnected() || (latch != null && !latch.hasLeadership())) {
             event(t, "skip", "reason=told");
             return false;
@@ -212,6 +216,35 @@ public class TortureCurator {
                     event(t, "released", "ok=false", "err=" + err(e));
                 }
             } catch (Throwable e) { // never let a task die
+                event(t, "task_error", "err=" + err(e));
+                sleep(100);
+            }
+        }
+        event(t, "idle");
+    }
+
+    static void semaphoreTask(int task) {
+        String t = Integer.toString(task);
+        Random rnd = new Random(seed * 1_000_003L + task);
+        while (!stop) {
+            try {
+                event(t, "acquire", "kind=s");
+                Lease lease;
+                try {
+                    lease = semaphore.acquire();
+                } catch (Exception e) {
+                    event(t, "acquire_error", "err=" + err(e));
+                    sleep(100);
+                    continue;
+                }
+                hold(t, rnd, "s", lockPath + "/leases/" + lease.getNodeName(), 1, null);
+                try {
+                    lease.close(); // the node delete is "guaranteed": Curator retries it in the background
+                    event(t, "released", "ok=true");
+                } catch (Exception e) {
+                    event(t, "released", "ok=false", "err=" + err(e));
+                }
+            } catch (Throwable e) {
                 event(t, "task_error", "err=" + err(e));
                 sleep(100);
             }
@@ -297,13 +330,14 @@ public class TortureCurator {
             if (f.containsKey("writers-pct")) writersPct = Integer.parseInt(f.remove("writers-pct"));
             if (f.containsKey("term-writes")) termWrites = Integer.parseInt(f.remove("term-writes"));
             if (f.containsKey("seed")) seed = Long.parseLong(f.remove("seed"));
+            if (f.containsKey("permits")) permits = Integer.parseInt(f.remove("permits"));
         } catch (NumberFormatException e) {
             usage("bad number: " + e.getMessage());
         }
         if (!f.isEmpty()) usage("unknown flags " + f.keySet());
         if (connect == null || lockPath == null || storePath == null || logPath == null || mode == null)
             usage("--connect, --path, --store, --log and --mode are required");
-        if (!List.of("mutex", "rwlock", "leader").contains(mode)) usage("unsupported mode " + mode);
+        if (!List.of("mutex", "rwlock", "leader", "semaphore").contains(mode)) usage("unsupported mode " + mode);
         if (tasks < 1 || sleepMs < 1 || termWrites < 1) usage("--tasks, --sleep-ms and --term-writes must be >= 1");
     }
 
@@ -342,11 +376,16 @@ public class TortureCurator {
         client.getConnectionStateListenable().addListener((c, s) -> onState(s));
         client.start();
         firstSession.await(); // waits forever: network trouble must not end the process
+        semaphore = new InterProcessSemaphoreV2(client, lockPath, permits);
 
         Thread[] workers = new Thread[tasks];
         for (int i = 0; i < tasks; i++) {
             int task = i;
-            workers[i] = new Thread(() -> { if (mode.equals("leader")) leaderTask(task); else lockTask(task); }, "task-" + i);
+            workers[i] = new Thread(() -> {
+                if (mode.equals("leader")) leaderTask(task);
+                else if (mode.equals("semaphore")) semaphoreTask(task);
+                else lockTask(task);
+            }, "task-" + i);
             workers[i].start();
         }
         System.out.println("READY");

@@ -76,6 +76,8 @@ pub struct Evidence {
     /// Time after a fault's end that still counts as unhealthy, in nanoseconds (sessions
     /// that expired need a new one, waiters re-queue).
     pub fault_grace_ns: u64,
+    /// Semaphore runs: how many holds (`kind=s`) may touch the resource at once.
+    pub permits: Option<usize>,
 }
 
 /// What the checker found.
@@ -191,6 +193,8 @@ struct Hold {
     task: u32,
     kind: ClientKind,
     reader: bool,
+    /// A semaphore permit: shares the resource with up to `permits - 1` others.
+    leased: bool,
     /// The fencing token: `czxid` and local count (0 but for local hand-off), compared as
     /// a pair.
     token: (i64, i64),
@@ -235,6 +239,7 @@ pub fn check(evidence: &Evidence) -> Findings {
         *findings.holds.entry(hold.kind).or_default() += 1;
     }
     check_exclusion(evidence, &holds, &mut findings);
+    check_capacity(evidence, &holds, &mut findings);
     check_tokens(evidence, &holds, &mut findings);
     check_writes(&holds, &mut findings);
     check_hangs(evidence, &waits, &mut findings);
@@ -262,8 +267,8 @@ fn rebuild(evidence: &Evidence, findings: &mut Findings) -> (Vec<Hold>, Vec<Wait
                 });
             }
         };
-        // The kind of lock each task last asked for (`acquire kind=r|w|x|l`).
-        let mut asked: BTreeMap<u32, bool> = BTreeMap::new();
+        // The kind of lock each task last asked for (`acquire kind=r|w|x|l|s`).
+        let mut asked: BTreeMap<u32, String> = BTreeMap::new();
         let last_event = log.events.last().map_or(0, |e| e.at);
         for event in &log.events {
             let Some(task) = event.task else {
@@ -276,7 +281,7 @@ fn rebuild(evidence: &Evidence, findings: &mut Findings) -> (Vec<Hold>, Vec<Wait
             match event.name.as_str() {
                 "acquire" => {
                     waiting.insert(task, event.at);
-                    asked.insert(task, event.get("kind") == Some("r"));
+                    asked.insert(task, event.get("kind").unwrap_or("x").to_owned());
                 }
                 "acquired" | "acquire_error" => {
                     end_wait(&mut waiting, task, event.at);
@@ -284,16 +289,18 @@ fn rebuild(evidence: &Evidence, findings: &mut Findings) -> (Vec<Hold>, Vec<Wait
                         if let Some(previous) = open.remove(&task) {
                             holds.push(previous);
                         }
+                        let kind = event
+                            .get("kind")
+                            .or_else(|| asked.get(&task).map(String::as_str))
+                            .unwrap_or("x");
                         open.insert(
                             task,
                             Hold {
                                 process,
                                 task,
                                 kind: log.kind,
-                                reader: match event.get("kind") {
-                                    Some(kind) => kind == "r",
-                                    None => asked.get(&task).copied().unwrap_or(false),
-                                },
+                                reader: kind == "r",
+                                leased: kind == "s",
                                 token: (
                                     event.number("token").unwrap_or(0),
                                     event.number("local").unwrap_or(0),
@@ -372,6 +379,9 @@ fn check_exclusion(evidence: &Evidence, holds: &[Hold], findings: &mut Findings)
         let Some(last_touch) = hold.last_touch else {
             continue;
         };
+        if hold.leased {
+            continue;
+        }
         let conflicts = if hold.reader {
             [furthest_exclusive, None]
         } else {
@@ -407,6 +417,43 @@ fn check_exclusion(evidence: &Evidence, holds: &[Hold], findings: &mut Findings)
     }
 }
 
+/// Semaphore permits: at no moment do more than `permits` of them reach from their
+/// acquisition to their last touch.
+fn check_capacity(evidence: &Evidence, holds: &[Hold], findings: &mut Findings) {
+    let Some(permits) = evidence.permits else {
+        return;
+    };
+    // Ends sort before starts at the same instant: a hold that ended as another began does
+    // not overlap it.
+    let mut edges: Vec<(u64, bool, usize)> = Vec::new();
+    for (index, hold) in holds.iter().enumerate().filter(|(_, h)| h.leased) {
+        if let Some(last_touch) = hold.last_touch {
+            edges.push((hold.acquired, true, index));
+            edges.push((last_touch, false, index));
+        }
+    }
+    edges.sort();
+    let mut inside: Vec<usize> = Vec::new();
+    for (at, starts, index) in edges {
+        if !starts {
+            inside.retain(|&i| i != index);
+            continue;
+        }
+        inside.push(index);
+        if inside.len() > permits {
+            let names: Vec<String> = inside
+                .iter()
+                .map(|&i| name(evidence, holds[i].process, holds[i].task))
+                .collect();
+            findings.violations.push(format!(
+                "{} permits held at {at} (of {permits}): {}",
+                inside.len(),
+                names.join(", ")
+            ));
+        }
+    }
+}
+
 /// A token as [`zk_sync_core::FencingToken`] shows it: `czxid`, or `czxid.count`.
 fn shown((czxid, local): (i64, i64)) -> String {
     match local {
@@ -416,8 +463,11 @@ fn shown((czxid, local): (i64, i64)) -> String {
 }
 
 fn check_tokens(evidence: &Evidence, holds: &[Hold], findings: &mut Findings) {
-    // Holds that never touched the store did nothing a token would have to fence.
-    let fenced = |h: &&Hold| h.token.0 > 0 && h.last_touch.is_some();
+    // Holds that never touched the store did nothing a token would have to fence. Semaphore
+    // permits share the store and write nothing; the capacity check covers them. (Their
+    // tokens do follow the order of acquisition, but a Curator holder logs its acquisition
+    // only after reading its lease back, by when a permit taken after it may have ended.)
+    let fenced = |h: &&Hold| h.token.0 > 0 && h.last_touch.is_some() && !h.leased;
     let mut by_end: Vec<&Hold> = holds.iter().filter(fenced).collect();
     by_end.sort_by_key(|h| h.end);
     let mut ended = 0;

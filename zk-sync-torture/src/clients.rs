@@ -84,6 +84,8 @@ pub struct ClientSettings {
     pub writers_pct: u64,
     /// election: work cycles per term.
     pub term_writes: u32,
+    /// semaphore: the permits.
+    pub permits: u32,
     /// How zk-sync clients are broken, if at all.
     pub broken: Broken,
 }
@@ -159,7 +161,11 @@ impl ClientProcess {
             ])
             .args(["--sleep-ms", &settings.sleep_ms.to_string()])
             .args(["--writers-pct", &settings.writers_pct.to_string()])
-            .args(["--term-writes", &settings.term_writes.to_string()])
+            .args(["--term-writes", &settings.term_writes.to_string()]);
+        if settings.mode == Mode::Semaphore {
+            command.args(["--permits", &settings.permits.to_string()]);
+        }
+        command
             // Every peer takes a signed 64-bit seed.
             .args(["--seed", &(seed >> 1).to_string()])
             .stdin(Stdio::piped())
@@ -303,6 +309,7 @@ fn mode_flag(mode: Mode) -> &'static str {
         Mode::Mutex => "mutex",
         Mode::Rwlock => "rwlock",
         Mode::Leader => "leader",
+        Mode::Semaphore => "semaphore",
     }
 }
 

@@ -68,6 +68,8 @@ pub struct Config {
     pub writers_pct: u64,
     /// election: work cycles per term.
     pub term_writes: u32,
+    /// semaphore: the permits every client uses.
+    pub permits: u32,
     /// Faults the server lane picks from (empty: no server faults).
     pub server_faults: Vec<Fault>,
     /// Faults the client lane picks from (empty: no client faults).
@@ -91,7 +93,7 @@ impl Config {
         };
         let zk_sync_local = match primitive {
             Mode::Mutex | Mode::Rwlock => (1, 4),
-            Mode::Leader => (0, 0),
+            Mode::Leader | Mode::Semaphore => (0, 0),
         };
         Config {
             primitive,
@@ -107,6 +109,7 @@ impl Config {
             sleep_ms: 5,
             writers_pct: 40,
             term_writes: 3,
+            permits: 3,
             server_faults: Fault::SERVER.to_vec(),
             client_faults: Fault::CLIENT.to_vec(),
             broken: Broken::None,
@@ -152,6 +155,7 @@ pub fn run(config: &Config, ensemble: &ZkEnsemble) -> Result<Report, TestkitErro
         sleep_ms: config.sleep_ms,
         writers_pct: config.writers_pct,
         term_writes: config.term_writes,
+        permits: config.permits,
         broken: config.broken,
     };
     let say = |line: String| {
@@ -264,6 +268,7 @@ pub fn run(config: &Config, ensemble: &ZkEnsemble) -> Result<Report, TestkitErro
         stop_sent_at: Some(stop_sent_at),
         hang_limit_ns: HANG_LIMIT.as_nanos() as u64,
         fault_grace_ns: (config.session_timeout * 3).as_nanos() as u64,
+        permits: (config.primitive == Mode::Semaphore).then_some(config.permits as usize),
     };
     Ok(Report {
         findings: check(&evidence),

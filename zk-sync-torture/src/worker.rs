@@ -19,6 +19,7 @@ use zk_sync_core::{Session, SessionState};
 use zk_sync_election::LeaderElection;
 use zk_sync_mutex::DistMutex;
 use zk_sync_rwlock::DistRwLock;
+use zk_sync_semaphore::DistSemaphore;
 
 /// Which recipe a worker runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -29,6 +30,8 @@ pub enum Mode {
     Rwlock,
     /// `LeaderElection` terms (Curator `LeaderLatch`).
     Leader,
+    /// `DistSemaphore` permits (Curator `InterProcessSemaphoreV2`); holders only read.
+    Semaphore,
 }
 
 /// A deliberately broken client, for testing that the checker catches what it must.
@@ -78,6 +81,9 @@ pub struct WorkerArgs {
     /// leader: work cycles per leadership term.
     #[arg(long, default_value_t = 3)]
     pub term_writes: u32,
+    /// semaphore: the permits every participant uses.
+    #[arg(long, default_value_t = 2)]
+    pub permits: u32,
     /// Seed of this process's random choices.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -267,6 +273,8 @@ async fn contend(context: Arc<Context>, task: usize) {
         .max_local_handoffs(args.local_handoff.unwrap_or_default())
         .build()
         .expect("valid path");
+    let semaphore =
+        DistSemaphore::new(context.session.clone(), path, args.permits.max(1)).expect("valid path");
     let election = LeaderElection::new(
         context.session.clone(),
         path,
@@ -274,12 +282,17 @@ async fn contend(context: Arc<Context>, task: usize) {
     )
     .expect("valid path");
     while !context.stopping.load(Ordering::Acquire) {
-        let writer = args.mode != Mode::Rwlock || rng.percent(args.writers_pct);
+        let writer = match args.mode {
+            Mode::Rwlock => rng.percent(args.writers_pct),
+            Mode::Semaphore => false,
+            Mode::Mutex | Mode::Leader => true,
+        };
         let kind = match args.mode {
             Mode::Mutex => "x",
             Mode::Rwlock if writer => "w",
             Mode::Rwlock => "r",
             Mode::Leader => "l",
+            Mode::Semaphore => "s",
         };
         let log = &context.log;
         log.emit(Some(task), "acquire", &[("kind", &kind)]);
@@ -311,6 +324,19 @@ async fn contend(context: Arc<Context>, task: usize) {
             (Mode::Mutex, _) => hold_guard!(mutex.lock(), false),
             (Mode::Rwlock, true) => hold_guard!(rwlock.write(), false),
             (Mode::Rwlock, false) => hold_guard!(rwlock.read(), true),
+            (Mode::Semaphore, _) => match semaphore.acquire().await {
+                Ok(permit) => {
+                    let fencing = permit.fencing_token();
+                    let held = || permit.ensure_held().is_ok() && !permit.is_uncertain();
+                    let node = permit.lease_paths().next().unwrap_or("-").to_owned();
+                    let logged = (fencing.as_i64(), 0);
+                    if acquired(&context, task, kind, logged, &node, &held) {
+                        touch(&context, task, &mut rng, logged.0, true, &held).await;
+                    }
+                    Some(permit.release().await.map_err(|e| e.to_string()))
+                }
+                Err(error) => failed(log, task, error.to_string()).await,
+            },
             (Mode::Leader, _) => match election.campaign().await {
                 Ok(leadership) => {
                     let token = leadership.fencing_token().as_i64();

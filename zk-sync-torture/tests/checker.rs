@@ -108,6 +108,46 @@ fn local_holds_of_one_node_are_ordered_by_their_count() {
 }
 
 #[test]
+fn semaphore_permits_may_overlap_up_to_the_limit_and_no_further() {
+    // A permit: acquired at `at` ms, reads at `at + 1`, `at + 5`, released at `at + 6`.
+    let permit = |at: u64, token: i64| {
+        vec![
+            format!("{} 0 acquire kind=s", (at - 1) * MS),
+            format!("{} 0 acquired token={token}", at * MS),
+            format!("{} 0 read value=0", (at + 1) * MS),
+            format!("{} 0 read value=0", (at + 5) * MS),
+            format!("{} 0 released ok=true", (at + 6) * MS),
+        ]
+    };
+    let logs = || {
+        vec![
+            log("a", ClientKind::ZkSync, &permit(10, 100)),
+            log("b", ClientKind::Curator, &permit(11, 200)),
+            log("c", ClientKind::ZkSync, &permit(12, 300)),
+            // Acquired the moment b last touches: with c, two at once.
+            log("d", ClientKind::Curator, &permit(16, 400)),
+        ]
+    };
+    let within = Evidence {
+        permits: Some(3),
+        ..evidence(logs(), 0)
+    };
+    let clean = check(&within);
+    assert!(clean.problems().is_empty(), "{:?}", clean.problems());
+    let over = Evidence {
+        permits: Some(2),
+        ..evidence(logs(), 0)
+    };
+    let findings = check(&over);
+    assert_eq!(findings.violations.len(), 1, "{:?}", findings.violations);
+    assert!(
+        findings.violations[0].contains("3 permits held"),
+        "{:?}",
+        findings.violations
+    );
+}
+
+#[test]
 fn a_lock_that_lets_everyone_in_is_caught() {
     // b acquires while a is between its read and its write: both read 0 and write 1.
     let a = lines(&[hold(10, 100, 0, 0, "accepted")]);

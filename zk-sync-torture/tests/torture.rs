@@ -100,6 +100,13 @@ fn election_with_zk_sync_and_curator_clients_under_random_faults() {
 }
 
 #[test]
+fn semaphore_with_zk_sync_and_curator_clients_under_random_faults() {
+    let config = config(Mode::Semaphore, 40, 42);
+    let report = torture(&config);
+    assert_meaningful_and_clean(&config, &report);
+}
+
+#[test]
 fn the_checker_catches_a_lock_that_lets_everyone_in() {
     let mut config = config(Mode::Mutex, 10, 7);
     config.population = Population {

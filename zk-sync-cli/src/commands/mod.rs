@@ -4,6 +4,7 @@ mod elect;
 mod inspect;
 mod lock;
 mod observe;
+mod semaphore;
 
 use crate::cli::{Cli, Command, Connection};
 use crate::exit::{self, Failure, TIMED_OUT};
@@ -18,6 +19,7 @@ pub(crate) async fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Elect(elect) if elect.observe => observe::run(&cli.connection, &elect.path).await,
         Command::Elect(elect) => elect::run(&cli.connection, elect).await,
         Command::Inspect(inspect) => inspect::run(&cli.connection, inspect).await,
+        Command::Semaphore(semaphore) => semaphore::run(&cli.connection, semaphore).await,
     }
 }
 

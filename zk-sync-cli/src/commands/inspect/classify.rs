@@ -16,6 +16,10 @@ pub(crate) enum Kind {
     Write,
     /// A leader-latch participant (`…latch-N`: Curator `LeaderLatch`, our election).
     Latch,
+    /// A semaphore's lease (`leases/…lease-N`: Curator `InterProcessSemaphoreV2`, ours).
+    Lease,
+    /// A semaphore contender waiting for its turn to count the leases (`locks/…lock-N`).
+    Turn,
     /// Any other ephemeral node, e.g. a double barrier's member.
     Member,
     /// A double barrier's `ready` node.
@@ -31,6 +35,8 @@ impl Kind {
             Kind::Read => "read",
             Kind::Write => "write",
             Kind::Latch => "latch",
+            Kind::Lease => "lease",
+            Kind::Turn => "turn",
             Kind::Member => "member",
             Kind::Ready => "ready",
             Kind::Node => "node",
@@ -49,6 +55,8 @@ pub(crate) enum Role {
     Leads,
     /// Waits behind a holder.
     Waits,
+    /// Counts a semaphore's leases, waiting for one to be given back (the first turn).
+    Counts,
 }
 
 impl Role {
@@ -57,6 +65,7 @@ impl Role {
             Role::Holds => "holds",
             Role::Leads => "leads",
             Role::Waits => "waits",
+            Role::Counts => "counts",
         }
     }
 }
@@ -75,15 +84,24 @@ pub(crate) struct Entry {
 const MUTEX: &[&str] = &["lock-"];
 const RWLOCK: &[&str] = &["__READ__", "__WRIT__"];
 const LATCH: &[&str] = &["latch-"];
+const LEASE: &[&str] = &["lease-"];
+
+/// The directories a semaphore's path holds.
+pub(crate) const SEMAPHORE_DIRS: [&str; 2] = ["leases", "locks"];
 
 /// Orders and labels the children: each recipe's contenders in queue order (mutex, then
 /// reader-writer lock, then latch), then every other node by name.
 pub(crate) fn classify(nodes: Vec<(String, Vec<u8>, Stat)>) -> Vec<Entry> {
-    let mut families: [Vec<String>; 3] = Default::default();
+    let mut families: [Vec<String>; 5] = Default::default();
     let mut others = Vec::new();
     let mut details = std::collections::HashMap::new();
     for (name, data, stat) in nodes {
-        let family = if RWLOCK.iter().any(|m| name.contains(m)) {
+        // A semaphore's nodes, named by their directory (see `SEMAPHORE_DIRS`).
+        let family = if name.starts_with("leases/") {
+            Some(3)
+        } else if name.starts_with("locks/") {
+            Some(4)
+        } else if RWLOCK.iter().any(|m| name.contains(m)) {
             Some(1)
         } else if name.contains(LATCH[0]) {
             Some(2)
@@ -106,7 +124,7 @@ pub(crate) fn classify(nodes: Vec<(String, Vec<u8>, Stat)>) -> Vec<Entry> {
         details.insert(name, (data, stat));
     }
     let mut entries = Vec::new();
-    let [mutex, rwlock, latch] = families;
+    let [mutex, rwlock, latch, leases, turns] = families;
     let mut take = |name: &str, kind, role, sequence: Option<&str>| {
         let (data, stat) = details.remove(name).unwrap_or_default();
         entries.push(Entry {
@@ -137,6 +155,13 @@ pub(crate) fn classify(nodes: Vec<(String, Vec<u8>, Stat)>) -> Vec<Entry> {
     for (i, c) in sort_contenders(latch, LATCH).iter().enumerate() {
         let role = if i == 0 { Role::Leads } else { Role::Waits };
         take(c.name(), Kind::Latch, Some(role), Some(c.sequence()));
+    }
+    for c in sort_contenders(leases, LEASE) {
+        take(c.name(), Kind::Lease, Some(Role::Holds), Some(c.sequence()));
+    }
+    for (i, c) in sort_contenders(turns, MUTEX).iter().enumerate() {
+        let role = if i == 0 { Role::Counts } else { Role::Waits };
+        take(c.name(), Kind::Turn, Some(role), Some(c.sequence()));
     }
     others.sort_by(|a, b| a.0.cmp(&b.0));
     for (name, kind) in &others {
@@ -172,6 +197,25 @@ mod tests {
                 (e.name.as_str(), e.kind.as_str(), role)
             })
             .collect()
+    }
+
+    #[test]
+    fn a_semaphores_leases_hold_and_its_first_turn_counts() {
+        let entries = classify(vec![
+            node("locks/_c_b-lock-0000000004", 1),
+            node("leases/_c_x-lease-0000000002", 2),
+            node("locks/_c_a-lock-0000000003", 2),
+            node("leases/_c_y-lease-0000000001", 1),
+        ]);
+        assert_eq!(
+            roles(&entries),
+            [
+                ("leases/_c_y-lease-0000000001", "lease", "holds"),
+                ("leases/_c_x-lease-0000000002", "lease", "holds"),
+                ("locks/_c_a-lock-0000000003", "turn", "counts"),
+                ("locks/_c_b-lock-0000000004", "turn", "waits"),
+            ]
+        );
     }
 
     #[test]

@@ -12,7 +12,11 @@ use zk_sync_core::{Error, Session};
 pub(super) async fn run(connection: &Connection, inspect: Inspect) -> Result<u8, Failure> {
     connect::check_path(&inspect.path)?;
     let session = connect::session(connection).await?;
-    let nodes = read(&session, &inspect.path).await;
+    let nodes = match read(&session, &inspect.path).await {
+        // A semaphore's path holds its `leases` and `locks` directories: show their nodes.
+        Ok(Some(nodes)) if is_semaphore(&nodes) => semaphore(&session, &inspect.path).await,
+        other => other,
+    };
     connect::close(&session).await;
     let entries = nodes?.map(classify::classify);
     let now_ms = std::time::SystemTime::now()
@@ -46,6 +50,34 @@ async fn read(
         if let Some((bytes, stat)) = read.map_err(failed)? {
             nodes.push((name, bytes, stat));
         }
+    }
+    Ok(Some(nodes))
+}
+
+/// Whether `nodes` are a semaphore's directories: persistent, named as its are, its leases
+/// among them.
+fn is_semaphore(nodes: &[(String, Vec<u8>, Stat)]) -> bool {
+    nodes.iter().any(|(name, _, _)| name == "leases")
+        && nodes.iter().all(|(name, _, stat)| {
+            classify::SEMAPHORE_DIRS.contains(&name.as_str()) && stat.ephemeral_owner == 0
+        })
+}
+
+/// The nodes of a semaphore's directories, named `leases/…` and `locks/…`.
+async fn semaphore(
+    session: &Session,
+    path: &str,
+) -> Result<Option<Vec<(String, Vec<u8>, Stat)>>, Failure> {
+    let mut nodes = Vec::new();
+    for dir in classify::SEMAPHORE_DIRS {
+        let children = read(session, &child_path(path, dir))
+            .await?
+            .unwrap_or_default();
+        nodes.extend(
+            children
+                .into_iter()
+                .map(|(name, data, stat)| (format!("{dir}/{name}"), data, stat)),
+        );
     }
     Ok(Some(nodes))
 }
