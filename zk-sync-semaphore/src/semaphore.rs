@@ -3,6 +3,7 @@
 use crate::error::TryAcquireError;
 use crate::permit::{DistSemaphorePermit, Leases, OwnedDistSemaphorePermit};
 use crate::recipe::{LEASE, LOCK};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use zk_sync_core::metrics::{AcquireRecorder, WaiterGauge};
 use zk_sync_core::{ContenderQueue, Error, Hold, InvalidArgument, Session, ZkErrorCode};
@@ -47,6 +48,8 @@ pub struct DistSemaphore {
     locks: ContenderQueue,
     // `<path>/leases`: one node per permit held.
     leases: ContenderQueue,
+    // Whether the last first count found the leases full.
+    crowded: Arc<AtomicBool>,
 }
 
 /// Whether an acquisition may wait.
@@ -114,6 +117,7 @@ impl DistSemaphore {
             permits,
             locks: queue("locks")?,
             leases: queue("leases")?,
+            crowded: Arc::default(),
         })
     }
 
@@ -428,11 +432,18 @@ impl DistSemaphore {
                 None => return Ok(Attempt::NoPermits),
             },
         };
-        // The creates go out together (one round trip); a failure drops the others' holds,
-        // which deletes their nodes.
+        let epoch = self.session().live_epoch().await?;
+        // The creates go out together; a failure drops the others' holds, which deletes
+        // their nodes.
         let creates = (0..n).map(|_| self.leases.acquire(&LEASE, 0, b""));
-        let leases = futures::future::try_join_all(creates).await?;
-        let room = self.wait_for_room(&leases, mode).await;
+        let creates = futures::future::try_join_all(creates);
+        // A listing sent right behind the creates (it is called once they are polled): when
+        // it names them, it is the first count, in the creates' round trip.
+        let dir = self.leases.dir();
+        let early = async { epoch.backend().get_children(dir).await.ok() };
+        let (leases, early) = futures::join!(creates, early);
+        let leases = leases?;
+        let room = self.wait_for_room(&leases, mode, early).await;
         // The turn's delete leaves with the next request or when this task yields.
         let _ = turn.release_queued();
         match room? {
@@ -448,17 +459,33 @@ impl DistSemaphore {
 
     /// Counts the children of `leases` until there are at most `permits`, ours among them.
     /// Only the contender holding the turn counts, so a release wakes one waiter, not all.
-    async fn wait_for_room(&self, leases: &[Hold], mode: Mode) -> Result<Room, Error> {
+    async fn wait_for_room(
+        &self,
+        leases: &[Hold],
+        mode: Mode,
+        early: Option<Vec<String>>,
+    ) -> Result<Room, Error> {
         let dir = self.leases.dir();
-        // The first count goes without a watch: when it fits, as it does uncontended, no
-        // watch is left behind to fire at the next release.
-        let mut watch_next = false;
+        let named = |children: &[String]| {
+            leases
+                .iter()
+                .all(|lease| children.iter().any(|child| child == lease.name()))
+        };
+        // A listing that does not name every lease of ours was answered before a create.
+        let mut early = early.filter(|children| named(children));
+        // Uncontended, the first count goes without a watch, and fits: no watch is left
+        // behind to fire at the next release. Once a count found the leases full, the first
+        // count comes with a watch, sparing a second listing when it is full again.
+        let mut watch_next = self.crowded.load(Ordering::Relaxed);
+        let mut first = true;
         loop {
             let epoch = self.session().live_epoch().await?;
             if epoch.number() != leases[0].epoch() {
                 return Ok(Room::Gone);
             }
-            let (children, watch) = if watch_next {
+            let (children, watch) = if let Some(children) = early.take() {
+                (children, None)
+            } else if watch_next {
                 match epoch
                     .retry("getChildren", dir, |b| b.get_children_watch(dir))
                     .await?
@@ -477,15 +504,16 @@ impl DistSemaphore {
                     Err(code) => return Err(Error::zk("getChildren", dir, code)),
                 }
             };
-            let ours = leases
-                .iter()
-                .all(|lease| children.iter().any(|child| child == lease.name()));
-            if !ours {
+            if !named(&children) {
                 tracing::warn!(dir, "a lease node vanished while counting; starting over");
                 return Ok(Room::Gone);
             }
             // Every child counts, as Curator counts them.
-            if children.len() <= self.permits as usize {
+            let fits = children.len() <= self.permits as usize;
+            if std::mem::take(&mut first) {
+                self.crowded.store(!fits, Ordering::Relaxed);
+            }
+            if fits {
                 return Ok(Room::Fits);
             }
             if mode == Mode::Try {

@@ -49,10 +49,17 @@ async fn curator_and_zk_sync_together_never_hold_more_leases_than_the_maximum() 
     let registry = format!("{path}-holders");
     let setup = session_to(&connect, TIMEOUT).await;
     let epoch = setup.live_epoch().await.unwrap();
+    // Persistent, not a container: it is empty at times.
+    let parent = registry.rsplit_once('/').unwrap().0;
     epoch
-        .create_containers(&format!("{registry}/x"), setup.default_acl())
+        .create_containers(parent, setup.default_acl())
         .await
         .unwrap();
+    epoch
+        .backend()
+        .create(&registry, b"", NodeKind::Persistent, setup.default_acl())
+        .await
+        .expect("the registry");
 
     let java: Vec<_> = (0..2)
         .map(|_| {

@@ -12,11 +12,12 @@
 //! `ZK_SYNC_BENCH_QUEUES` (lengths of the long queues, default `100,1000,10000`),
 //! `ZK_SYNC_BENCH_QUEUE_TIMEOUT` (seconds each phase of a long queue may take, default 300),
 //! `ZK_SYNC_BENCH_SECTIONS` (which parts to run, default
-//! `mutex,rwlock,ensemble,contended,waiters,queue`).
+//! `mutex,rwlock,ensemble,contended,semaphore,waiters,queue`).
 
 mod counting_alloc;
 mod peers;
 mod queue;
+mod semaphore;
 mod uncontended;
 
 #[global_allocator]
@@ -45,6 +46,17 @@ fn env_or(name: &str, default: usize) -> usize {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--worker")
+        && args.get(5).map(String::as_str) == Some("semaphore")
+    {
+        let acquisitions = runtime().block_on(semaphore::worker(
+            &args[2],
+            &args[3],
+            args[4].parse().unwrap(),
+        ));
+        println!("handoffs {acquisitions}");
+        return;
+    }
     if args.get(1).map(String::as_str) == Some("--worker") {
         let local = args.get(5).map(String::as_str) == Some("local");
         let (handoffs, longest_wait) = runtime().block_on(contended_worker(
@@ -78,7 +90,7 @@ fn main() {
     let queues = queue_lengths();
     let queue_timeout = Duration::from_secs(env_or("ZK_SYNC_BENCH_QUEUE_TIMEOUT", 300) as u64);
     let sections: Vec<String> = std::env::var("ZK_SYNC_BENCH_SECTIONS")
-        .unwrap_or_else(|_| "mutex,rwlock,ensemble,contended,waiters,queue".into())
+        .unwrap_or_else(|_| "mutex,rwlock,ensemble,contended,semaphore,waiters,queue".into())
         .split(',')
         .map(|s| s.trim().to_owned())
         .collect();
@@ -99,6 +111,9 @@ fn main() {
     }
     if run("contended") {
         contended(&server, seconds);
+    }
+    if run("semaphore") {
+        semaphore::run(&server, &rt, rounds, per_round, seconds);
     }
     if run("waiters") {
         println!("## {waiters} concurrent waiters in one process\n");
