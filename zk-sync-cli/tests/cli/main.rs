@@ -6,3 +6,4 @@ mod errors;
 mod faults;
 mod inspect;
 mod lock;
+mod semaphore;
