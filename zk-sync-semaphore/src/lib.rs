@@ -31,12 +31,13 @@
 //! waiter. Where zk-sync does better than Curator without changing what a Curator participant
 //! sees:
 //!
-//! - `acquire_many(n)` takes the turn once and creates its `n` lease nodes in one round trip
-//!   (Curator takes the turn once per lease, one after another);
-//! - the first count has no watch, so an uncontended acquisition leaves no watch behind to
-//!   fire at the next release;
-//! - giving the turn back, and releasing, send no request of their own when another follows:
-//!   the deletes travel inside the session's next create.
+//! - the first count is sent right behind the lease creates, in their round trip, so an
+//!   uncontended acquisition takes two round trips (the turn, then the lease and its count);
+//! - `acquire_many(n)` takes the turn once and creates its `n` lease nodes together (Curator
+//!   takes the turn once per lease, one after another);
+//! - an uncontended count sets no watch, so none is left behind to fire at the next release;
+//! - giving the turn back, and releasing, usually send no request of their own: the deletes
+//!   travel inside the session's next create.
 //!
 //! Every participant must use the same maximum: it is not stored in ZooKeeper. Keep the
 //! `leases` directory for leases only, since every child counts.

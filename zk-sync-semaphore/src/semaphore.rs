@@ -5,8 +5,10 @@ use crate::permit::{DistSemaphorePermit, Leases, OwnedDistSemaphorePermit};
 use crate::recipe::{LEASE, LOCK};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
+use zk_sync_core::backend::WatchFuture;
 use zk_sync_core::metrics::{AcquireRecorder, WaiterGauge};
-use zk_sync_core::{ContenderQueue, Error, Hold, InvalidArgument, Session, ZkErrorCode};
+use zk_sync_core::{ContenderQueue, Epoch, Error, Hold, InvalidArgument, Session, ZkErrorCode};
 
 /// The `primitive` label of the semaphore's metrics.
 pub(crate) const PRIMITIVE: &str = "semaphore";
@@ -164,8 +166,8 @@ impl DistSemaphore {
 
     /// Waits for one permit.
     ///
-    /// Uncontended, this costs three round trips to ZooKeeper (take the turn, create the
-    /// lease, count the leases). A waiter survives disconnections, server restarts and even
+    /// Uncontended, this costs two round trips to ZooKeeper (take the turn; create the lease
+    /// with the first count right behind it). A waiter survives disconnections, server restarts and even
     /// the loss of its session: it queues again in the new session and keeps waiting.
     ///
     /// # Examples
@@ -390,12 +392,16 @@ impl DistSemaphore {
         self.check_count(n)?;
         let mut outcome = AcquireRecorder::start(PRIMITIVE);
         let _waiting = WaiterGauge::new(PRIMITIVE);
+        let mut pause = Backoff::default();
         let result = loop {
             match self.attempt(n, Mode::Wait).await {
                 Ok(Attempt::Leased(leases)) => break Ok(leases),
-                Ok(Attempt::NoPermits | Attempt::Again) => continue,
+                Ok(Attempt::NoPermits) => continue,
+                // The session changed or someone deleted a node of ours: start over, not in
+                // a tight loop.
+                Ok(Attempt::Again) => pause.wait().await,
                 // Every node of the attempt went with its session: queue again in the next.
-                Err(error) if error.is_session_lost() => continue,
+                Err(error) if error.is_session_lost() => pause.wait().await,
                 Err(error) => break Err(error),
             }
         };
@@ -406,13 +412,12 @@ impl DistSemaphore {
     async fn try_acquire_leases(&self, n: u32) -> Result<Leases, TryAcquireError> {
         self.check_count(n)?;
         let mut outcome = AcquireRecorder::start(PRIMITIVE);
-        let result = loop {
-            match self.attempt(n, Mode::Try).await {
-                Ok(Attempt::Leased(leases)) => break Ok(leases),
-                Ok(Attempt::NoPermits) => break Err(TryAcquireError::NoPermits),
-                Ok(Attempt::Again) => continue,
-                Err(error) => break Err(TryAcquireError::Error(error)),
-            }
+        let result = match self.attempt(n, Mode::Try).await {
+            Ok(Attempt::Leased(leases)) => Ok(leases),
+            Ok(Attempt::NoPermits) => Err(TryAcquireError::NoPermits),
+            // The session changed under the attempt: say so rather than wait for the next.
+            Ok(Attempt::Again) => Err(TryAcquireError::Error(Error::SessionLost)),
+            Err(error) => Err(TryAcquireError::Error(error)),
         };
         outcome.finish(match &result {
             Ok(_) => "acquired",
@@ -432,18 +437,36 @@ impl DistSemaphore {
                 None => return Ok(Attempt::NoPermits),
             },
         };
-        let epoch = self.session().live_epoch().await?;
+        // Every step runs in the turn's session: in a later one, the turn may be someone
+        // else's already.
+        let Some(epoch) = self.turn_epoch(&turn) else {
+            return Ok(Attempt::Again);
+        };
         // The creates go out together; a failure drops the others' holds, which deletes
         // their nodes.
         let creates = (0..n).map(|_| self.leases.acquire(&LEASE, 0, b""));
         let creates = futures::future::try_join_all(creates);
-        // A listing sent right behind the creates (it is called once they are polled): when
-        // it names them, it is the first count, in the creates' round trip.
+        // A listing sent right behind the creates (`join!` polls them first, and the listing
+        // is called only when its future is first polled): when
+        // it names them, it is the first count, in the creates' round trip. Once the leases
+        // were found full, it sets the watch a wait would need.
         let dir = self.leases.dir();
-        let early = async { epoch.backend().get_children(dir).await.ok() };
+        let watched = self.crowded.load(Ordering::Relaxed);
+        let early = async {
+            match watched {
+                true => (epoch.backend().get_children_watch(dir).await.ok())
+                    .map(|(children, watch)| (children, Some(watch))),
+                false => epoch
+                    .backend()
+                    .get_children(dir)
+                    .await
+                    .ok()
+                    .map(|c| (c, None)),
+            }
+        };
         let (leases, early) = futures::join!(creates, early);
         let leases = leases?;
-        let room = self.wait_for_room(&leases, mode, early).await;
+        let room = self.wait_for_room(&turn, &leases, mode, early).await;
         // The turn's delete leaves with the next request or when this task yields.
         let _ = turn.release_queued();
         match room? {
@@ -457,13 +480,22 @@ impl DistSemaphore {
         }
     }
 
-    /// Counts the children of `leases` until there are at most `permits`, ours among them.
-    /// Only the contender holding the turn counts, so a release wakes one waiter, not all.
+    /// The live epoch, if it is the turn's and the turn is still held.
+    fn turn_epoch(&self, turn: &Hold) -> Option<Arc<Epoch>> {
+        let epoch = self.session().current_epoch()?;
+        let live = epoch.number() == turn.epoch() && !epoch.has_ended();
+        (live && turn.ensure_held().is_ok()).then_some(epoch)
+    }
+
+    /// Counts the children of `leases` until there are at most `permits`, ours among them,
+    /// while `turn` is held. Only the contender holding the turn counts, so a release wakes
+    /// one waiter, not all.
     async fn wait_for_room(
         &self,
+        turn: &Hold,
         leases: &[Hold],
         mode: Mode,
-        early: Option<Vec<String>>,
+        early: Option<(Vec<String>, Option<WatchFuture>)>,
     ) -> Result<Room, Error> {
         let dir = self.leases.dir();
         let named = |children: &[String]| {
@@ -472,37 +504,27 @@ impl DistSemaphore {
                 .all(|lease| children.iter().any(|child| child == lease.name()))
         };
         // A listing that does not name every lease of ours was answered before a create.
-        let mut early = early.filter(|children| named(children));
-        // Uncontended, the first count goes without a watch, and fits: no watch is left
-        // behind to fire at the next release. Once a count found the leases full, the first
-        // count comes with a watch, sparing a second listing when it is full again.
-        let mut watch_next = self.crowded.load(Ordering::Relaxed);
+        let mut early = early.filter(|(children, _)| named(children));
+        // Uncontended, counts go without a watch, and fit: no watch is left behind to fire
+        // at the next release. Once a count found the leases full, the next attempt's first
+        // count comes with a watch, sparing a second listing when they are full again.
+        let mut watch_next = false;
         let mut first = true;
         loop {
-            let epoch = self.session().live_epoch().await?;
-            if epoch.number() != leases[0].epoch() {
+            let Some(epoch) = self.turn_epoch(turn) else {
+                return Ok(Room::Gone);
+            };
+            if leases.iter().any(|lease| lease.epoch() != turn.epoch()) {
                 return Ok(Room::Gone);
             }
-            let (children, watch) = if let Some(children) = early.take() {
-                (children, None)
-            } else if watch_next {
-                match epoch
-                    .retry("getChildren", dir, |b| b.get_children_watch(dir))
-                    .await?
-                {
-                    Ok((children, watch)) => (children, Some(watch)),
-                    Err(ZkErrorCode::NoNode) => return Ok(Room::Gone),
-                    Err(code) => return Err(Error::zk("getChildren", dir, code)),
-                }
-            } else {
-                match epoch
-                    .retry("getChildren", dir, |b| b.get_children(dir))
-                    .await?
-                {
-                    Ok(children) => (children, None),
-                    Err(ZkErrorCode::NoNode) => return Ok(Room::Gone),
-                    Err(code) => return Err(Error::zk("getChildren", dir, code)),
-                }
+            // Taken before the listing, so that no transition after it goes unseen.
+            let mut status = epoch.status_receiver();
+            let (children, watch) = match early.take() {
+                Some(listed) => listed,
+                None => match self.list(&epoch, watch_next).await? {
+                    Some(listed) => listed,
+                    None => return Ok(Room::Gone),
+                },
             };
             if !named(&children) {
                 tracing::warn!(dir, "a lease node vanished while counting; starting over");
@@ -523,12 +545,49 @@ impl DistSemaphore {
                 watch_next = true;
                 continue;
             };
-            let mut status = epoch.status_receiver();
             tokio::select! {
                 _ = watch => {}
                 // Suspended, back or lost: count again (with a new watch), or start over.
                 _ = status.changed() => {}
+                // Someone deleted the turn's node: it may be someone else's turn now.
+                _ = turn.lost() => {}
             }
         }
+    }
+
+    /// The children of the lease directory, with a watch if asked; `None` if it is gone.
+    async fn list(
+        &self,
+        epoch: &Epoch,
+        watch: bool,
+    ) -> Result<Option<(Vec<String>, Option<WatchFuture>)>, Error> {
+        let dir = self.leases.dir();
+        let listed = match watch {
+            true => epoch
+                .retry("getChildren", dir, |b| b.get_children_watch(dir))
+                .await?
+                .map(|(children, watch)| (children, Some(watch))),
+            false => epoch
+                .retry("getChildren", dir, |b| b.get_children(dir))
+                .await?
+                .map(|children| (children, None)),
+        };
+        match listed {
+            Ok(listed) => Ok(Some(listed)),
+            Err(ZkErrorCode::NoNode) => Ok(None),
+            Err(code) => Err(Error::zk("getChildren", dir, code)),
+        }
+    }
+}
+
+/// The pause before an attempt starts over: 10 ms, doubling up to 1 s.
+#[derive(Debug, Default)]
+struct Backoff(u32);
+
+impl Backoff {
+    async fn wait(&mut self) {
+        let pause = Duration::from_millis(10 << self.0.min(7)).min(Duration::from_secs(1));
+        self.0 += 1;
+        tokio::time::sleep(pause).await;
     }
 }

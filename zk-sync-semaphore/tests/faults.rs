@@ -230,3 +230,62 @@ async fn waiters_survive_an_ensemble_leader_failover() {
     permit.release().await.unwrap();
     assert_order(order, 3).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_counter_whose_turn_node_is_deleted_starts_over_instead_of_blocking_the_next() {
+    let server = ZkServer::shared();
+    let session = session_to(&server.connect_string(), TIMEOUT).await;
+    let path = unique_path("turn-deleted");
+    let semaphore = DistSemaphore::new(session.clone(), &path, 1).unwrap();
+    let permit = semaphore.acquire().await.unwrap();
+    let (locks, leases) = (format!("{path}/locks"), format!("{path}/leases"));
+    let waiter = |semaphore: DistSemaphore| {
+        tokio::spawn(async move {
+            let permit = semaphore.acquire().await?;
+            permit.release().await
+        })
+    };
+    // The first waiter holds the turn and counts; the second queues for the turn.
+    let first = waiter(
+        DistSemaphore::new(
+            session_to(&server.connect_string(), TIMEOUT).await,
+            &path,
+            1,
+        )
+        .unwrap(),
+    );
+    eventually(TIMEOUT, "the first waiter counts", || {
+        let (session, leases) = (session.clone(), leases.clone());
+        async move { children(&session, &leases).await.len() == 2 }
+    })
+    .await;
+    let second = waiter(
+        DistSemaphore::new(
+            session_to(&server.connect_string(), TIMEOUT).await,
+            &path,
+            1,
+        )
+        .unwrap(),
+    );
+    eventually(TIMEOUT, "the second waiter queues", || {
+        let (session, locks) = (session.clone(), locks.clone());
+        async move { children(&session, &locks).await.len() == 2 }
+    })
+    .await;
+    // Someone deletes the counting waiter's turn: the second one now counts too.
+    let mut turns = children(&session, &locks).await;
+    turns.sort_by_key(|name| name[name.len() - 10..].to_owned());
+    let epoch = session.live_epoch().await.unwrap();
+    epoch
+        .delete(&format!("{locks}/{}", turns[0]))
+        .await
+        .unwrap();
+    permit.release().await.unwrap();
+    for waiter in [first, second] {
+        tokio::time::timeout(Duration::from_secs(20), waiter)
+            .await
+            .expect("both waiters get the permit in turn")
+            .unwrap()
+            .unwrap();
+    }
+}
