@@ -38,6 +38,6 @@ mod watch_mux;
 
 pub use contender::{ContenderQueue, FencingToken, Hold};
 pub use error::{Error, InvalidArgument, Result, TryLockError, ZkErrorCode};
-pub use session::{Epoch, Session, SessionBuilder, SessionState, SessionStatus};
+pub use session::{Epoch, Session, SessionBuilder, SessionState, SessionStatus, Tls, TlsPem};
 pub use validate::validate_path;
 pub use watch_mux::{NodeWatch, Wake, WatchKind};

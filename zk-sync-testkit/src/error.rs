@@ -3,6 +3,10 @@
 use std::time::Duration;
 
 /// How to get the Java runtime and the ZooKeeper server on Debian or Ubuntu.
+/// How to get the tools the TLS tests make certificates with.
+const INSTALL_TLS_TOOLS: &str =
+    "keytool comes with the JDK (`apt-get install -y openjdk-17-jdk-headless`), openssl with `apt-get install -y openssl` (`scripts/ensure-deps` installs both)";
+
 const INSTALL_ZOOKEEPER: &str = "install them with `apt-get install -y zookeeper` \
      (Debian/Ubuntu, installs Java too), or point $JAVA_HOME at a Java installation and \
      $ZOOKEEPER_CLASSPATH at the ZooKeeper server jars";
@@ -81,6 +85,15 @@ pub enum TestkitError {
         after: Duration,
         /// The last lines of the relevant server log(s), if any.
         log_tail: String,
+    },
+
+    /// A command-line tool the testkit runs (`keytool`, `openssl`) failed or is missing.
+    #[error("`{tool}` failed: {output}; {INSTALL_TLS_TOOLS}")]
+    Tool {
+        /// The tool.
+        tool: &'static str,
+        /// What it printed, or why it could not run.
+        output: String,
     },
 
     /// An I/O error from the operating system.

@@ -87,6 +87,21 @@ pub(crate) fn zookeeper_server_classpath() -> Result<String, TestkitError> {
     })?;
     let mut parts = vec![zookeeper];
     parts.extend(share_jar("zookeeper-jute.jar"));
+    // The Netty connection factory of a TLS server needs Netty's codec, which the manifest
+    // leaves out; the rest is listed in case a packaging leaves it out too.
+    let netty = [
+        "codec",
+        "handler",
+        "transport",
+        "buffer",
+        "common",
+        "resolver",
+    ];
+    parts.extend(
+        netty
+            .iter()
+            .filter_map(|part| share_jar(&format!("netty-{part}.jar"))),
+    );
     parts.extend(share_jar("slf4j-simple.jar").or_else(|| share_jar("slf4j-nop.jar")));
     Ok(parts.join(":"))
 }

@@ -40,6 +40,7 @@ mod proxy;
 mod scratch;
 mod server;
 mod spawner;
+mod tls;
 mod wire;
 
 pub use child::{pause_process, resume_process, TestChild};
@@ -52,3 +53,4 @@ pub use java::{
 };
 pub use proxy::{FaultProxy, ProxyMode};
 pub use server::ZkServer;
+pub use tls::TlsMaterial;

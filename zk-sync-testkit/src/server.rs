@@ -8,6 +8,7 @@ use std::time::Instant;
 use crate::error::TestkitError;
 use crate::node::{Node, START_TIMEOUT};
 use crate::ports::free_ports;
+use crate::tls::TlsMaterial;
 
 /// How many times to pick new ports when a freshly chosen one turned out to be taken.
 pub(crate) const PORT_ATTEMPTS: usize = 3;
@@ -25,6 +26,8 @@ pub(crate) const PORT_ATTEMPTS: usize = 3;
 #[derive(Debug)]
 pub struct ZkServer {
     node: Node,
+    // The secure client port and its certificates, for a TLS server.
+    secure: Option<(SocketAddr, TlsMaterial)>,
 }
 
 impl ZkServer {
@@ -44,6 +47,37 @@ impl ZkServer {
         ZkServer::start_with("forceSync=yes\n")
     }
 
+    /// Like [`ZkServer::start`], with a TLS `secureClientPort` as well (ZooKeeper's Netty
+    /// connection factory), its certificates made for it ([`TlsMaterial`]). With
+    /// `need_client_auth`, clients must show a certificate of its CA (mutual TLS). The plain
+    /// port stays open for the testkit's own checks.
+    ///
+    /// # Errors
+    ///
+    /// As [`ZkServer::start`], and [`TestkitError::Tool`] when the certificates cannot be made.
+    pub fn start_tls(need_client_auth: bool) -> Result<ZkServer, TestkitError> {
+        let material = TlsMaterial::create()?;
+        let secure_port = free_ports(1)?[0];
+        let config = material.server_config(secure_port, need_client_auth);
+        let mut server = ZkServer::start_with(&config)?;
+        server.secure = Some((
+            SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, secure_port)),
+            material,
+        ));
+        Ok(server)
+    }
+
+    /// The connect string of the secure client port (`"127.0.0.1:PORT"`), for a server from
+    /// [`ZkServer::start_tls`].
+    pub fn secure_connect_string(&self) -> Option<String> {
+        self.secure.as_ref().map(|(addr, _)| addr.to_string())
+    }
+
+    /// The certificates of a server from [`ZkServer::start_tls`].
+    pub fn tls(&self) -> Option<&TlsMaterial> {
+        self.secure.as_ref().map(|(_, material)| material)
+    }
+
     fn start_with(extra_config: &str) -> Result<ZkServer, TestkitError> {
         let mut attempt = 1;
         loop {
@@ -57,7 +91,7 @@ impl ZkServer {
             let started = Instant::now();
             node.spawn()?;
             match node.wait_serving(started + START_TIMEOUT, started) {
-                Ok(()) => return Ok(ZkServer { node }),
+                Ok(()) => return Ok(ZkServer { node, secure: None }),
                 Err(_) if attempt < PORT_ATTEMPTS && port_was_taken(&node) => attempt += 1,
                 Err(err) => return Err(err),
             }

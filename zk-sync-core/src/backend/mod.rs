@@ -119,6 +119,8 @@ pub struct ConnectConfig {
     pub connection_timeout: Duration,
     /// `(scheme, credentials)` pairs to authenticate with, e.g. `("digest", b"user:password")`.
     pub auth: Vec<(String, Vec<u8>)>,
+    /// TLS for every connection, if asked for ([`SessionBuilder::tls`](crate::SessionBuilder::tls)).
+    pub tls: Option<crate::TlsPem>,
 }
 
 /// Opens ZooKeeper sessions. A [`Session`](crate::Session) calls it again after each session loss.

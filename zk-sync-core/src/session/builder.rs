@@ -1,6 +1,6 @@
 //! [`SessionBuilder`]: connect options.
 
-use super::Session;
+use super::{Session, Tls};
 use crate::backend::{Acl, ConnectConfig, Connector, ZookeeperClientConnector};
 use crate::error::{InvalidArgument, Result};
 use crate::validate::{positive, ConnectString};
@@ -33,6 +33,7 @@ pub struct SessionBuilder {
     auth: Vec<(String, Vec<u8>)>,
     default_acl: Vec<Acl>,
     connector: Arc<dyn Connector>,
+    tls: Option<Tls>,
 }
 
 impl SessionBuilder {
@@ -49,6 +50,7 @@ impl SessionBuilder {
             auth: Vec::new(),
             default_acl: vec![Acl::anyone_all()],
             connector: Arc::new(ZookeeperClientConnector::default()),
+            tls: None,
         }
     }
 
@@ -88,12 +90,33 @@ impl SessionBuilder {
         self
     }
 
+    /// Connects over TLS only, to the servers' `secureClientPort`s, trusting `tls`'s CA
+    /// bundle (and presenting its client certificate, for mutual TLS). Needs the `tls` feature.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn demo() -> zk_sync_core::Result<()> {
+    /// use zk_sync_core::{Session, Tls};
+    ///
+    /// let session = Session::builder("10.0.0.5:2281")
+    ///     .tls(Tls::new("/etc/zk/ca.pem"))
+    ///     .connect()
+    ///     .await?;
+    /// # drop(session); Ok(()) }
+    /// ```
+    pub fn tls(mut self, tls: Tls) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
     /// Establishes the first ZooKeeper session.
     ///
     /// # Errors
     ///
     /// - [`Error::InvalidArgument`](crate::Error::InvalidArgument) for a malformed connect
-    ///   string, a zero timeout or an empty ACL, before anything is sent;
+    ///   string, a zero timeout, an empty ACL, or a TLS file that cannot be read (its path in
+    ///   the message), before anything is sent;
     /// - [`Error::Connect`](crate::Error::Connect) when no session could be established
     ///   within the connection timeout (no server, authentication failed, …).
     pub async fn connect(self) -> Result<Session> {
@@ -103,6 +126,16 @@ impl SessionBuilder {
             session_timeout: positive("session timeout", self.session_timeout)?,
             connection_timeout: positive("connection timeout", self.connection_timeout)?,
             auth: self.auth,
+            tls: match &self.tls {
+                Some(tls) if cfg!(feature = "tls") => Some(tls.load()?),
+                Some(_) => {
+                    return Err(InvalidArgument::Other(
+                        "TLS needs zk-sync-core's `tls` feature".into(),
+                    )
+                    .into())
+                }
+                None => None,
+            },
         };
         for (scheme, _) in &config.auth {
             if scheme.is_empty() {

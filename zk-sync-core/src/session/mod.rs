@@ -7,11 +7,13 @@ pub(crate) mod lease;
 pub(crate) mod releases;
 mod state;
 mod supervisor;
+mod tls;
 
 pub use self::builder::SessionBuilder;
 pub use self::epoch::Epoch;
 pub(crate) use self::epoch::{missing_is_none, wait_for_end, wait_for_uncertain};
 pub use self::state::{SessionState, SessionStatus};
+pub use self::tls::{Tls, TlsPem};
 
 use self::cleanup::{Cleanup, Doomed};
 use self::releases::Released;

@@ -45,16 +45,37 @@ impl Connector for ZookeeperClientConnector {
         for (scheme, credentials) in &config.auth {
             connector = connector.with_auth(scheme, credentials);
         }
-        let client =
-            connector
-                .connect(&config.connect_string)
-                .await
-                .map_err(|error| match error {
-                    // Keep the detail ("connection refused", …) for the connect error message.
-                    zk::Error::Custom(detail) => ZkErrorCode::Other(detail.to_string()),
-                    other => code_of(other),
-                })?;
+        let connected = match &config.tls {
+            #[cfg(feature = "tls")]
+            Some(tls) => {
+                connector = connector.with_tls(tls_options(tls)?);
+                connector.secure_connect(&config.connect_string).await
+            }
+            #[cfg(not(feature = "tls"))]
+            Some(_) => return Err(ZkErrorCode::Other("TLS needs the `tls` feature".into())),
+            None => connector.connect(&config.connect_string).await,
+        };
+        let client = connected.map_err(|error| match error {
+            // Keep the detail ("connection refused", …) for the connect error message.
+            zk::Error::Custom(detail) => ZkErrorCode::Other(detail.to_string()),
+            other => code_of(other),
+        })?;
         Ok(Arc::new(ZookeeperClientBackend::new(client)))
+    }
+}
+
+/// The client's TLS options from PEM text.
+#[cfg(feature = "tls")]
+fn tls_options(tls: &crate::TlsPem) -> Result<zk::TlsOptions, ZkErrorCode> {
+    let bad = |what: &str, error: zk::Error| ZkErrorCode::Other(format!("TLS {what}: {error}"));
+    let options = zk::TlsOptions::new()
+        .with_pem_ca(&tls.ca)
+        .map_err(|e| bad("CA bundle", e))?;
+    match &tls.identity {
+        Some((cert, key)) => options
+            .with_pem_identity(cert, key)
+            .map_err(|e| bad("certificate or key", e)),
+        None => Ok(options),
     }
 }
 
