@@ -41,6 +41,24 @@ pub(crate) struct Connection {
     /// Authenticate as SCHEME:CREDENTIALS, e.g. digest:user:password
     #[arg(long, value_name = "SCHEME:CREDENTIALS", env = "ZK_SYNC_AUTH", hide_env_values = true, value_parser = parse_auth, global = true)]
     pub(crate) auth: Option<(String, String)>,
+
+    /// Connect over TLS (the servers' secureClientPort), trusting the CA certificates of this PEM file
+    #[arg(long, value_name = "FILE", env = "ZK_SYNC_TLS_CA", global = true)]
+    pub(crate) tls_ca: Option<std::path::PathBuf>,
+
+    /// Mutual TLS: the client certificate (PEM) to present; needs --tls-key and --tls-ca
+    #[arg(long, value_name = "FILE", env = "ZK_SYNC_TLS_CERT", requires_all = ["tls_key", "tls_ca"], global = true)]
+    pub(crate) tls_cert: Option<std::path::PathBuf>,
+
+    /// Mutual TLS: the client certificate's private key (PEM); needs --tls-cert
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "ZK_SYNC_TLS_KEY",
+        requires = "tls_cert",
+        global = true
+    )]
+    pub(crate) tls_key: Option<std::path::PathBuf>,
 }
 
 /// What to do.

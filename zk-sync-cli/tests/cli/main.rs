@@ -7,3 +7,4 @@ mod faults;
 mod inspect;
 mod lock;
 mod semaphore;
+mod tls;
