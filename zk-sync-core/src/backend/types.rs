@@ -141,4 +141,16 @@ impl Acl {
     pub fn creator_all() -> Acl {
         Acl::new(Perms::ALL, "auth", "")
     }
+
+    /// `world:anyone` may read (ZooKeeper's `READ_ACL_UNSAFE`): list children and read data.
+    pub fn anyone_read() -> Acl {
+        Acl::new(Perms::READ, "world", "anyone")
+    }
+
+    /// A locked-down node: every permission for the identities the creating session
+    /// authenticated as, reading for everyone else. See
+    /// [`SessionBuilder::locked_down`](crate::SessionBuilder::locked_down).
+    pub fn locked_down() -> Vec<Acl> {
+        vec![Acl::creator_all(), Acl::anyone_read()]
+    }
 }

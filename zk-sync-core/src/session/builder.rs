@@ -84,6 +84,38 @@ impl SessionBuilder {
         self
     }
 
+    /// Locks the recipes' directories and nodes down: every node the recipes create (lock
+    /// directories, contender nodes) gets [`Acl::locked_down`], so only the identities this
+    /// session authenticates as (with [`digest_auth`](Self::digest_auth), say) may create or
+    /// delete in them, and everyone else may only read. A foreign session's delete of a
+    /// holder's node, or a create in its directory, then fails with `NoAuth`, while
+    /// `zk-sync inspect` and monitoring still read.
+    ///
+    /// Every process of the application must authenticate as the same identity (the same
+    /// digest user and password): the `auth` entry grants the creator's identity, so another
+    /// identity could not queue in a directory this one created. Curator clients sharing the
+    /// path need the same credentials (`CuratorFrameworkFactory.builder().authorization(
+    /// "digest", "user:password".getBytes())`); their own nodes get their `ACLProvider`'s
+    /// ACL, but they can only queue in a directory they may create in. Only nodes created
+    /// from here on are locked down: directories that already exist keep their ACL.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn demo() -> zk_sync_core::Result<()> {
+    /// use zk_sync_core::Session;
+    ///
+    /// let session = Session::builder("zk1:2181")
+    ///     .digest_auth("orders-service", "secret")
+    ///     .locked_down()
+    ///     .connect()
+    ///     .await?;
+    /// # drop(session); Ok(()) }
+    /// ```
+    pub fn locked_down(self) -> Self {
+        self.default_acl(Acl::locked_down())
+    }
+
     /// The wire client to use (default: [`ZookeeperClientConnector`]).
     pub fn connector(mut self, connector: impl Connector) -> Self {
         self.connector = Arc::new(connector);
@@ -144,6 +176,15 @@ impl SessionBuilder {
         }
         if self.default_acl.is_empty() {
             return Err(InvalidArgument::Other("default ACL is empty".into()).into());
+        }
+        // An `auth` entry grants the session's identities: with none, nobody could write.
+        let grants_creator = self.default_acl.iter().any(|acl| acl.scheme == "auth");
+        if grants_creator && config.auth.is_empty() {
+            return Err(InvalidArgument::Other(
+                "an ACL that grants the creator (locked down) needs credentials (digest_auth)"
+                    .into(),
+            )
+            .into());
         }
         Session::start(config, self.default_acl, self.connector).await
     }
