@@ -59,6 +59,8 @@ pub(crate) struct Node {
     cfg: PathBuf,
     log: PathBuf,
     child: Mutex<Option<Child>>,
+    // JVM flags of this server only (a JAAS file, say).
+    jvm_flags: Vec<String>,
     // Last field: removed after the process is gone (see Drop).
     dir: TempDir,
 }
@@ -90,8 +92,14 @@ impl Node {
             cfg,
             log: dir.path().join("server.log"),
             child: Mutex::new(None),
+            jvm_flags: Vec::new(),
             dir,
         })
+    }
+
+    /// Adds a JVM flag for this server's next start.
+    pub(crate) fn add_jvm_flag(&mut self, flag: String) {
+        self.jvm_flags.push(flag);
     }
 
     pub(crate) fn name(&self) -> &str {
@@ -134,6 +142,7 @@ impl Node {
             .arg(format!("-Dzookeeper.log.dir={}", self.dir.path().display()))
             .arg("-Dzookeeper.root.logger=INFO,CONSOLE")
             .args(extra_jvm_flags())
+            .args(&self.jvm_flags)
             .arg("-cp")
             .arg(classpath)
             .arg("org.apache.zookeeper.server.quorum.QuorumPeerMain")

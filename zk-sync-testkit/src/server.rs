@@ -28,6 +28,8 @@ pub struct ZkServer {
     node: Node,
     // The secure client port and its certificates, for a TLS server.
     secure: Option<(SocketAddr, TlsMaterial)>,
+    // The JAAS file's directory, for a SASL server.
+    jaas: Option<tempfile::TempDir>,
 }
 
 impl ZkServer {
@@ -78,20 +80,66 @@ impl ZkServer {
         self.secure.as_ref().map(|(_, material)| material)
     }
 
+    /// Like [`ZkServer::start`], with SASL DIGEST-MD5 authentication for `users` (`(name,
+    /// password)` pairs of a JAAS `Server` section). Clients without SASL still connect, as
+    /// ZooKeeper allows by default.
+    ///
+    /// # Errors
+    ///
+    /// As [`ZkServer::start`].
+    pub fn start_sasl(users: &[(&str, &str)]) -> Result<ZkServer, TestkitError> {
+        let dir = crate::scratch::new_dir("jaas")?;
+        let jaas = dir.path().join("jaas.conf");
+        let entries: String = users
+            .iter()
+            .map(|(user, password)| format!("\n    user_{user}=\"{password}\""))
+            .collect();
+        std::fs::write(
+            &jaas,
+            format!(
+                "Server {{\n    org.apache.zookeeper.server.auth.DigestLoginModule required{entries};\n}};\n"
+            ),
+        )?;
+        let config = "authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider\n";
+        let flags = [format!(
+            "-Djava.security.auth.login.config={}",
+            jaas.display()
+        )];
+        let mut server = ZkServer::start_configured(config, &flags)?;
+        server.jaas = Some(dir);
+        Ok(server)
+    }
+
     fn start_with(extra_config: &str) -> Result<ZkServer, TestkitError> {
+        ZkServer::start_configured(extra_config, &[])
+    }
+
+    fn start_configured(
+        extra_config: &str,
+        jvm_flags: &[String],
+    ) -> Result<ZkServer, TestkitError> {
         let mut attempt = 1;
         loop {
             let port = free_ports(1)?[0];
-            let node = Node::create(
+            let mut node = Node::create(
                 "ZooKeeper standalone server".into(),
                 port,
                 &format!("standaloneEnabled=true\n{extra_config}"),
                 None,
             )?;
+            for flag in jvm_flags {
+                node.add_jvm_flag(flag.clone());
+            }
             let started = Instant::now();
             node.spawn()?;
             match node.wait_serving(started + START_TIMEOUT, started) {
-                Ok(()) => return Ok(ZkServer { node, secure: None }),
+                Ok(()) => {
+                    return Ok(ZkServer {
+                        node,
+                        secure: None,
+                        jaas: None,
+                    })
+                }
                 Err(_) if attempt < PORT_ATTEMPTS && port_was_taken(&node) => attempt += 1,
                 Err(err) => return Err(err),
             }

@@ -121,6 +121,27 @@ pub struct ConnectConfig {
     pub auth: Vec<(String, Vec<u8>)>,
     /// TLS for every connection, if asked for ([`SessionBuilder::tls`](crate::SessionBuilder::tls)).
     pub tls: Option<crate::TlsPem>,
+    /// SASL DIGEST-MD5 credentials, if asked for
+    /// ([`SessionBuilder::sasl_digest_md5`](crate::SessionBuilder::sasl_digest_md5)).
+    pub sasl: Option<SaslDigestMd5>,
+}
+
+/// A SASL DIGEST-MD5 user and password (the password never shows in `Debug`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct SaslDigestMd5 {
+    /// The user, as the server's JAAS `Server` section names it (`user_<name>`).
+    pub user: String,
+    /// The password.
+    pub password: String,
+}
+
+impl fmt::Debug for SaslDigestMd5 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SaslDigestMd5")
+            .field("user", &self.user)
+            .field("password", &"…")
+            .finish()
+    }
 }
 
 /// Opens ZooKeeper sessions. A [`Session`](crate::Session) calls it again after each session loss.

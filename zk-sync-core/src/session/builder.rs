@@ -1,7 +1,7 @@
 //! [`SessionBuilder`]: connect options.
 
 use super::{Session, Tls};
-use crate::backend::{Acl, ConnectConfig, Connector, ZookeeperClientConnector};
+use crate::backend::{Acl, ConnectConfig, Connector, SaslDigestMd5, ZookeeperClientConnector};
 use crate::error::{InvalidArgument, Result};
 use crate::validate::{positive, ConnectString};
 use std::sync::Arc;
@@ -34,6 +34,7 @@ pub struct SessionBuilder {
     default_acl: Vec<Acl>,
     connector: Arc<dyn Connector>,
     tls: Option<Tls>,
+    sasl: Option<SaslDigestMd5>,
 }
 
 impl SessionBuilder {
@@ -51,6 +52,7 @@ impl SessionBuilder {
             default_acl: vec![Acl::anyone_all()],
             connector: Arc::new(ZookeeperClientConnector::default()),
             tls: None,
+            sasl: None,
         }
     }
 
@@ -142,6 +144,31 @@ impl SessionBuilder {
         self
     }
 
+    /// Authenticates with SASL DIGEST-MD5 as `user` (a `user_<name>` of the server's JAAS
+    /// `Server` section). Needs the `sasl` feature. A wrong password fails
+    /// [`connect`](Self::connect) with [`Error::Connect`](crate::Error::Connect) and reason
+    /// `AuthFailed`, once: the credentials are not tried again.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn demo() -> zk_sync_core::Result<()> {
+    /// use zk_sync_core::Session;
+    ///
+    /// let session = Session::builder("zk1:2181")
+    ///     .sasl_digest_md5("orders-service", "secret")
+    ///     .connect()
+    ///     .await?;
+    /// # drop(session); Ok(()) }
+    /// ```
+    pub fn sasl_digest_md5(mut self, user: &str, password: &str) -> Self {
+        self.sasl = Some(SaslDigestMd5 {
+            user: user.to_owned(),
+            password: password.to_owned(),
+        });
+        self
+    }
+
     /// Establishes the first ZooKeeper session.
     ///
     /// # Errors
@@ -168,6 +195,15 @@ impl SessionBuilder {
                 }
                 None => None,
             },
+            sasl: match self.sasl {
+                Some(_) if !cfg!(feature = "sasl") => {
+                    return Err(InvalidArgument::Other(
+                        "SASL needs zk-sync-core's `sasl` feature".into(),
+                    )
+                    .into())
+                }
+                sasl => sasl,
+            },
         };
         for (scheme, _) in &config.auth {
             if scheme.is_empty() {
@@ -179,7 +215,7 @@ impl SessionBuilder {
         }
         // An `auth` entry grants the session's identities: with none, nobody could write.
         let grants_creator = self.default_acl.iter().any(|acl| acl.scheme == "auth");
-        if grants_creator && config.auth.is_empty() {
+        if grants_creator && config.auth.is_empty() && config.sasl.is_none() {
             return Err(InvalidArgument::Other(
                 "an ACL that grants the creator (locked down) needs credentials (digest_auth)"
                     .into(),

@@ -45,6 +45,16 @@ impl Connector for ZookeeperClientConnector {
         for (scheme, credentials) in &config.auth {
             connector = connector.with_auth(scheme, credentials);
         }
+        match &config.sasl {
+            #[cfg(feature = "sasl")]
+            Some(sasl) => {
+                let options = zk::SaslOptions::digest_md5(sasl.user.clone(), sasl.password.clone());
+                connector = connector.with_sasl(options);
+            }
+            #[cfg(not(feature = "sasl"))]
+            Some(_) => return Err(ZkErrorCode::Other("SASL needs the `sasl` feature".into())),
+            None => {}
+        }
         let connected = match &config.tls {
             #[cfg(feature = "tls")]
             Some(tls) => {
