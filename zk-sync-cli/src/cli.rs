@@ -38,9 +38,23 @@ pub(crate) struct Connection {
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = duration::parse_positive, global = true)]
     pub(crate) connect_timeout: Duration,
 
-    /// Authenticate as SCHEME:CREDENTIALS, e.g. digest:user:password
-    #[arg(long, value_name = "SCHEME:CREDENTIALS", env = "ZK_SYNC_AUTH", hide_env_values = true, value_parser = parse_auth, global = true)]
-    pub(crate) auth: Option<(String, String)>,
+    /// Authenticate with the SCHEME:CREDENTIALS in this file (e.g. digest:user:password), or
+    /// set ZK_SYNC_AUTH to them; never an argument, where `ps` would show it
+    #[arg(long, value_name = "FILE", global = true)]
+    pub(crate) auth_file: Option<std::path::PathBuf>,
+
+    /// SASL DIGEST-MD5 user; the password comes from --sasl-password-file or ZK_SYNC_SASL_PASSWORD
+    #[arg(long, value_name = "USER", env = "ZK_SYNC_SASL_USER", global = true)]
+    pub(crate) sasl_user: Option<String>,
+
+    /// The SASL password, in this file (first line)
+    #[arg(long, value_name = "FILE", requires = "sasl_user", global = true)]
+    pub(crate) sasl_password_file: Option<std::path::PathBuf>,
+
+    /// Create lock directories and nodes so that only this identity can create and delete in
+    /// them, and everyone may read (needs credentials). Without it, new nodes are world-writable
+    #[arg(long, global = true)]
+    pub(crate) locked_down: bool,
 
     /// Connect over TLS (the servers' secureClientPort), trusting the CA certificates of this PEM file
     #[arg(long, value_name = "FILE", env = "ZK_SYNC_TLS_CA", global = true)]
@@ -172,15 +186,6 @@ pub(crate) struct Inspect {
     /// Print JSON instead of a table
     #[arg(long)]
     pub(crate) json: bool,
-}
-
-fn parse_auth(text: &str) -> Result<(String, String), String> {
-    match text.split_once(':') {
-        Some((scheme, credentials)) if !scheme.is_empty() => {
-            Ok((scheme.to_owned(), credentials.to_owned()))
-        }
-        _ => Err("expected SCHEME:CREDENTIALS, e.g. digest:user:password".into()),
-    }
 }
 
 #[cfg(test)]

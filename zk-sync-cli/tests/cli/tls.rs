@@ -90,3 +90,64 @@ async fn the_command_line_locks_over_tls_with_tls_ca() {
     assert_eq!(missing.code, 64, "a bad file is a usage error: {missing:?}");
     crate::common::assert_one_clear_line(&missing, "/nonexistent/ca.pem");
 }
+
+fn sasl_server() -> &'static ZkServer {
+    static SERVER: OnceLock<ZkServer> = OnceLock::new();
+    SERVER.get_or_init(|| ZkServer::start_sasl(&[("alice", "secret")]).expect("a SASL ZooKeeper"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_come_from_a_file_or_the_environment_never_an_argument() {
+    let connect = sasl_server().connect_string();
+    let dir = crate::common::scratch();
+    let password = dir.path().join("password");
+    std::fs::write(&password, "secret\n").unwrap();
+    let path = unique_path("sasl/cli");
+    let sasl = [
+        "--sasl-user",
+        "alice",
+        "--sasl-password-file",
+        password.to_str().unwrap(),
+    ];
+    let locked =
+        run(zk_sync(&connect)
+            .args(sasl)
+            .args(["--locked-down", "lock", &path, "--", "true"]))
+        .await;
+    assert_eq!(locked.code, 0, "{locked:?}");
+
+    let wrong = run(zk_sync(&connect)
+        .args(["--sasl-user", "alice", "lock", &path, "--", "true"])
+        .env("ZK_SYNC_SASL_PASSWORD", "guess"))
+    .await;
+    assert_eq!(
+        wrong.code, 77,
+        "a wrong password is permission denied: {wrong:?}"
+    );
+
+    let digest = dir.path().join("auth");
+    std::fs::write(&digest, "digest:bob:pw\n").unwrap();
+    let auth_file = ["--auth-file", digest.to_str().unwrap()];
+    // Alice's locked-down directory refuses bob.
+    let refused = run(zk_sync(&connect)
+        .args(auth_file)
+        .args(["lock", &path, "--", "true"]))
+    .await;
+    assert_eq!(
+        refused.code, 77,
+        "another identity in a locked-down directory: {refused:?}"
+    );
+    // Alice's run locked down the parents it created, too: bob works elsewhere.
+    let own = format!("/zk-sync-bob-{}", std::process::id());
+    let by_file = run(zk_sync(&connect)
+        .args(auth_file)
+        .args(["lock", &own, "--", "true"]))
+    .await;
+    assert_eq!(by_file.code, 0, "{by_file:?}");
+    let as_argument =
+        run(zk_sync(&connect).args(["--auth", "digest:bob:pw", "lock", &path, "--", "true"])).await;
+    assert_eq!(
+        as_argument.code, 64,
+        "no credentials on the command line: {as_argument:?}"
+    );
+}

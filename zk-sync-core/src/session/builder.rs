@@ -99,7 +99,10 @@ impl SessionBuilder {
     /// path need the same credentials (`CuratorFrameworkFactory.builder().authorization(
     /// "digest", "user:password".getBytes())`); their own nodes get their `ACLProvider`'s
     /// ACL, but they can only queue in a directory they may create in. Only nodes created
-    /// from here on are locked down: directories that already exist keep their ACL.
+    /// from here on are locked down: directories that already exist keep their ACL, and the
+    /// missing parents a recipe creates are locked down with its directory (so that nobody
+    /// else can remove and re-create them open); create shared parents such as `/locks`
+    /// beforehand if other identities need them.
     ///
     /// # Examples
     ///
