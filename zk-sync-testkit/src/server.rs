@@ -58,9 +58,24 @@ impl ZkServer {
     ///
     /// As [`ZkServer::start`], and [`TestkitError::Tool`] when the certificates cannot be made.
     pub fn start_tls(need_client_auth: bool) -> Result<ZkServer, TestkitError> {
+        ZkServer::start_tls_with(need_client_auth, "")
+    }
+
+    /// Like [`ZkServer::start_tls`] (no client certificates asked), fsyncing each write as
+    /// [`ZkServer::start_durable`] does: for benchmarks of TLS next to plain text, which
+    /// can use both ports of the one server.
+    ///
+    /// # Errors
+    ///
+    /// As [`ZkServer::start_tls`].
+    pub fn start_tls_durable() -> Result<ZkServer, TestkitError> {
+        ZkServer::start_tls_with(false, "forceSync=yes\n")
+    }
+
+    fn start_tls_with(need_client_auth: bool, extra: &str) -> Result<ZkServer, TestkitError> {
         let material = TlsMaterial::create()?;
         let secure_port = free_ports(1)?[0];
-        let config = material.server_config(secure_port, need_client_auth);
+        let config = material.server_config(secure_port, need_client_auth) + extra;
         let mut server = ZkServer::start_with(&config)?;
         server.secure = Some((
             SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, secure_port)),

@@ -12,12 +12,13 @@
 //! `ZK_SYNC_BENCH_QUEUES` (lengths of the long queues, default `100,1000,10000`),
 //! `ZK_SYNC_BENCH_QUEUE_TIMEOUT` (seconds each phase of a long queue may take, default 300),
 //! `ZK_SYNC_BENCH_SECTIONS` (which parts to run, default
-//! `mutex,rwlock,ensemble,contended,semaphore,waiters,queue`).
+//! `mutex,rwlock,ensemble,contended,semaphore,tls,waiters,queue`).
 
 mod counting_alloc;
 mod peers;
 mod queue;
 mod semaphore;
+mod tls;
 mod uncontended;
 
 #[global_allocator]
@@ -90,7 +91,7 @@ fn main() {
     let queues = queue_lengths();
     let queue_timeout = Duration::from_secs(env_or("ZK_SYNC_BENCH_QUEUE_TIMEOUT", 300) as u64);
     let sections: Vec<String> = std::env::var("ZK_SYNC_BENCH_SECTIONS")
-        .unwrap_or_else(|_| "mutex,rwlock,ensemble,contended,semaphore,waiters,queue".into())
+        .unwrap_or_else(|_| "mutex,rwlock,ensemble,contended,semaphore,tls,waiters,queue".into())
         .split(',')
         .map(|s| s.trim().to_owned())
         .collect();
@@ -114,6 +115,9 @@ fn main() {
     }
     if run("semaphore") {
         semaphore::run(&server, &rt, rounds, per_round, seconds);
+    }
+    if run("tls") {
+        tls::run(&rt, rounds, per_round);
     }
     if run("waiters") {
         println!("## {waiters} concurrent waiters in one process\n");
@@ -442,7 +446,15 @@ async fn one_transaction_floor(
 
 async fn zk_sync_mutex_cycle(connect_string: &str) -> impl Fn() -> BoxFuture<'static, ()> + Clone {
     let session = connect(connect_string).await;
-    let mutex = Arc::new(DistMutex::new(session, "/bench/zk-sync-uncontended").unwrap());
+    zk_sync_mutex_cycle_on(session, "/bench/zk-sync-uncontended").await
+}
+
+/// One `DistMutex` lock + unlock on `path` through `session`.
+async fn zk_sync_mutex_cycle_on(
+    session: Session,
+    path: &str,
+) -> impl Fn() -> BoxFuture<'static, ()> + Clone {
+    let mutex = Arc::new(DistMutex::new(session, path).unwrap());
     move || {
         let mutex = mutex.clone();
         async move { mutex.lock().await.unwrap().unlock().await.unwrap() }.boxed()
