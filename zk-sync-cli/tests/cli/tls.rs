@@ -128,7 +128,17 @@ async fn credentials_come_from_a_file_or_the_environment_never_an_argument() {
     let digest = dir.path().join("auth");
     std::fs::write(&digest, "digest:bob:pw\n").unwrap();
     let auth_file = ["--auth-file", digest.to_str().unwrap()];
-    // Alice's locked-down directory refuses bob.
+    // While alice holds her locked-down lock, anyone can inspect it, bob cannot take it.
+    let mut holder = crate::common::Running::spawn(zk_sync(&connect).args(sasl).args([
+        "--locked-down",
+        "lock",
+        &path,
+    ]));
+    let said = holder.stderr_line().await;
+    assert!(said.contains("holding the lock"), "{said}");
+    let shown = run(zk_sync(&connect).args(["inspect", &path])).await;
+    assert_eq!(shown.code, 0, "{shown:?}");
+    assert!(shown.stdout.contains("holds"), "{shown:?}");
     let refused = run(zk_sync(&connect)
         .args(auth_file)
         .args(["lock", &path, "--", "true"]))
@@ -137,6 +147,9 @@ async fn credentials_come_from_a_file_or_the_environment_never_an_argument() {
         refused.code, 77,
         "another identity in a locked-down directory: {refused:?}"
     );
+    holder.signal(libc::SIGTERM);
+    let (code, rest) = holder.finish().await;
+    assert_eq!(code, 0, "the holder kept its lock: {rest}");
     // Alice's run locked down the parents it created, too: bob works elsewhere.
     let own = format!("/zk-sync-bob-{}", std::process::id());
     let by_file = run(zk_sync(&connect)
