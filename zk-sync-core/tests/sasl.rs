@@ -76,3 +76,15 @@ fn server_logins() -> usize {
         .matches("failed to SASL authenticate")
         .count()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gssapi_without_kerberos_credentials_is_a_connect_error_not_a_hang() {
+    // No KDC and no ticket here: the mechanism builds, and refuses cleanly.
+    let error = Session::builder(&server().connect_string())
+        .connection_timeout(Duration::from_secs(3))
+        .sasl_gssapi("zookeeper")
+        .connect()
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::Connect { .. }), "{error:?}");
+}

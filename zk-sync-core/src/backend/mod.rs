@@ -121,9 +121,34 @@ pub struct ConnectConfig {
     pub auth: Vec<(String, Vec<u8>)>,
     /// TLS for every connection, if asked for ([`SessionBuilder::tls`](crate::SessionBuilder::tls)).
     pub tls: Option<crate::TlsPem>,
-    /// SASL DIGEST-MD5 credentials, if asked for
-    /// ([`SessionBuilder::sasl_digest_md5`](crate::SessionBuilder::sasl_digest_md5)).
-    pub sasl: Option<SaslDigestMd5>,
+    /// SASL authentication, if asked for
+    /// ([`SessionBuilder::sasl_digest_md5`](crate::SessionBuilder::sasl_digest_md5),
+    /// [`SessionBuilder::sasl_gssapi`](crate::SessionBuilder::sasl_gssapi)).
+    pub sasl: Option<Sasl>,
+}
+
+/// A SASL mechanism and what it authenticates with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Sasl {
+    /// DIGEST-MD5 with a user and password.
+    DigestMd5(SaslDigestMd5),
+    /// GSSAPI (Kerberos) with the process's own Kerberos credentials, to the servers'
+    /// principal `<service>/<server host>`.
+    Gssapi {
+        /// The servers' principal's primary part (`zookeeper` by default on the servers).
+        service: String,
+    },
+}
+
+impl Sasl {
+    /// The cargo feature the mechanism needs.
+    pub(crate) fn feature(&self) -> (&'static str, bool) {
+        match self {
+            Sasl::DigestMd5(_) => ("sasl", cfg!(feature = "sasl")),
+            Sasl::Gssapi { .. } => ("sasl-gssapi", cfg!(feature = "sasl-gssapi")),
+        }
+    }
 }
 
 /// A SASL DIGEST-MD5 user and password (the password never shows in `Debug`).

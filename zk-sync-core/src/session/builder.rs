@@ -1,7 +1,9 @@
 //! [`SessionBuilder`]: connect options.
 
 use super::{Session, Tls};
-use crate::backend::{Acl, ConnectConfig, Connector, SaslDigestMd5, ZookeeperClientConnector};
+use crate::backend::{
+    Acl, ConnectConfig, Connector, Sasl, SaslDigestMd5, ZookeeperClientConnector,
+};
 use crate::error::{InvalidArgument, Result};
 use crate::validate::{positive, ConnectString};
 use std::sync::Arc;
@@ -34,7 +36,7 @@ pub struct SessionBuilder {
     default_acl: Vec<Acl>,
     connector: Arc<dyn Connector>,
     tls: Option<Tls>,
-    sasl: Option<SaslDigestMd5>,
+    sasl: Option<Sasl>,
 }
 
 impl SessionBuilder {
@@ -165,9 +167,36 @@ impl SessionBuilder {
     /// # drop(session); Ok(()) }
     /// ```
     pub fn sasl_digest_md5(mut self, user: &str, password: &str) -> Self {
-        self.sasl = Some(SaslDigestMd5 {
+        self.sasl = Some(Sasl::DigestMd5(SaslDigestMd5 {
             user: user.to_owned(),
             password: password.to_owned(),
+        }));
+        self
+    }
+
+    /// Authenticates with SASL GSSAPI (Kerberos), with the process's own Kerberos
+    /// credentials (its ticket cache, or the keytab `KRB5_CLIENT_KTNAME` names), to the
+    /// servers' principal `<service>/<server host>` (`zookeeper` is ZooKeeper's default
+    /// `service`). Needs the `sasl-gssapi` feature, which builds against the system's MIT
+    /// Kerberos (`libkrb5-dev`, and `libclang-dev` for its bindings). Without credentials, or
+    /// without a KDC, [`connect`](Self::connect) fails with
+    /// [`Error::Connect`](crate::Error::Connect).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn demo() -> zk_sync_core::Result<()> {
+    /// use zk_sync_core::Session;
+    ///
+    /// let session = Session::builder("zk1.internal:2181")
+    ///     .sasl_gssapi("zookeeper")
+    ///     .connect()
+    ///     .await?;
+    /// # drop(session); Ok(()) }
+    /// ```
+    pub fn sasl_gssapi(mut self, service: &str) -> Self {
+        self.sasl = Some(Sasl::Gssapi {
+            service: service.to_owned(),
         });
         self
     }
@@ -199,13 +228,16 @@ impl SessionBuilder {
                 None => None,
             },
             sasl: match self.sasl {
-                Some(_) if !cfg!(feature = "sasl") => {
-                    return Err(InvalidArgument::Other(
-                        "SASL needs zk-sync-core's `sasl` feature".into(),
-                    )
-                    .into())
-                }
-                sasl => sasl,
+                Some(sasl) => match sasl.feature() {
+                    (_, true) => Some(sasl),
+                    (feature, false) => {
+                        return Err(InvalidArgument::Other(format!(
+                            "this SASL mechanism needs zk-sync-core's `{feature}` feature"
+                        ))
+                        .into())
+                    }
+                },
+                None => None,
             },
         };
         for (scheme, _) in &config.auth {

@@ -47,12 +47,22 @@ impl Connector for ZookeeperClientConnector {
         }
         match &config.sasl {
             #[cfg(feature = "sasl")]
-            Some(sasl) => {
+            Some(super::Sasl::DigestMd5(sasl)) => {
                 let options = zk::SaslOptions::digest_md5(sasl.user.clone(), sasl.password.clone());
                 connector = connector.with_sasl(options);
             }
-            #[cfg(not(feature = "sasl"))]
-            Some(_) => return Err(ZkErrorCode::Other("SASL needs the `sasl` feature".into())),
+            #[cfg(feature = "sasl-gssapi")]
+            Some(super::Sasl::Gssapi { service }) => {
+                let options = zk::SaslOptions::gssapi().with_username(service.clone());
+                connector = connector.with_sasl(options);
+            }
+            #[allow(unreachable_patterns)]
+            Some(sasl) => {
+                let (feature, _) = sasl.feature();
+                return Err(ZkErrorCode::Other(format!(
+                    "SASL needs the `{feature}` feature"
+                )));
+            }
             None => {}
         }
         let connected = match &config.tls {
