@@ -4,7 +4,7 @@ use crate::cli::{Connection, Elect};
 use crate::connect;
 use crate::exit::{Failure, HOLD_LOST, USAGE};
 use crate::signals::StopSignals;
-use crate::supervise::{self, Held};
+use crate::supervise::Held;
 use zk_sync_election::{LeaderElection, Session};
 
 pub(super) async fn run(connection: &Connection, elect: Elect) -> Result<u8, Failure> {
@@ -47,18 +47,12 @@ async fn leading(
         hold: leadership.hold(),
         what: &what,
     };
-    let code = if elect.run.command.is_empty() {
-        supervise::hold_until_signal(held, signals).await?;
-        0
-    } else {
-        let env = [
-            ("ZK_SYNC_ELECTION_PATH", elect.path.clone()),
-            ("ZK_SYNC_PARTICIPANT_ID", id.to_owned()),
-            ("ZK_SYNC_FENCING_TOKEN", token.to_string()),
-        ];
-        let grace = super::grace(connection, elect.run.kill_after);
-        supervise::run_command(held, &elect.run.command, &env, grace, signals).await?
-    };
+    let env = [
+        ("ZK_SYNC_ELECTION_PATH", elect.path.clone()),
+        ("ZK_SYNC_PARTICIPANT_ID", id.to_owned()),
+        ("ZK_SYNC_FENCING_TOKEN", token.to_string()),
+    ];
+    let code = super::run_while_held(connection, &elect.run, held, &env, signals).await?;
     leadership.resign().await.map_err(|error| {
         Failure::new(
             HOLD_LOST,

@@ -4,7 +4,7 @@ use crate::cli::{Connection, Lock};
 use crate::connect;
 use crate::exit::{Failure, HOLD_LOST, TIMED_OUT};
 use crate::signals::StopSignals;
-use crate::supervise::{self, Held};
+use crate::supervise::Held;
 use zk_sync_mutex::{DistMutex, DistMutexGuard, TryLockError};
 
 pub(super) async fn run(connection: &Connection, lock: Lock) -> Result<u8, Failure> {
@@ -41,18 +41,14 @@ async fn locked(
         hold: guard.hold(),
         what: &what,
     };
-    let code = if lock.run.command.is_empty() {
+    if lock.run.command.is_empty() {
         eprintln!("zk-sync: holding {what} (fencing token {token}); SIGINT or SIGTERM releases it");
-        supervise::hold_until_signal(held, signals).await?;
-        0
-    } else {
-        let env = [
-            ("ZK_SYNC_LOCK_PATH", lock.path.clone()),
-            ("ZK_SYNC_FENCING_TOKEN", token.to_string()),
-        ];
-        let grace = super::grace(connection, lock.run.kill_after);
-        supervise::run_command(held, &lock.run.command, &env, grace, signals).await?
-    };
+    }
+    let env = [
+        ("ZK_SYNC_LOCK_PATH", lock.path.clone()),
+        ("ZK_SYNC_FENCING_TOKEN", token.to_string()),
+    ];
+    let code = super::run_while_held(connection, &lock.run, held, &env, signals).await?;
     guard.unlock().await.map_err(|error| {
         Failure::new(
             HOLD_LOST,

@@ -6,9 +6,10 @@ mod lock;
 mod observe;
 mod semaphore;
 
-use crate::cli::{Cli, Command, Connection};
+use crate::cli::{Cli, Command, Connection, RunOptions};
 use crate::exit::{self, Failure, TIMED_OUT};
 use crate::signals::{self, StopSignals};
+use crate::supervise::{self, Held};
 use std::future::Future;
 use std::time::Duration;
 
@@ -28,6 +29,23 @@ pub(crate) async fn run(cli: Cli) -> Result<u8, Failure> {
 /// let someone else in.
 fn grace(connection: &Connection, kill_after: Option<Duration>) -> Duration {
     kill_after.unwrap_or(connection.session_timeout / 4)
+}
+
+/// Runs `run`'s command with `env` while `held` is valid, or without a command holds until
+/// a stop signal (exit 0); the caller then releases the hold.
+async fn run_while_held(
+    connection: &Connection,
+    run: &RunOptions,
+    held: Held<'_>,
+    env: &[(&str, String)],
+    signals: &mut StopSignals,
+) -> Result<u8, Failure> {
+    if run.command.is_empty() {
+        supervise::hold_until_signal(held, signals).await?;
+        return Ok(0);
+    }
+    let grace = grace(connection, run.kill_after);
+    supervise::run_command(held, &run.command, env, grace, signals).await
 }
 
 /// Waits for `acquire` to finish, giving up after `timeout` (exit 124) or on a stop signal

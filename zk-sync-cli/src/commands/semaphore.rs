@@ -4,7 +4,7 @@ use crate::cli::{Connection, Semaphore};
 use crate::connect;
 use crate::exit::{Failure, HOLD_LOST, TIMED_OUT};
 use crate::signals::StopSignals;
-use crate::supervise::{self, Held};
+use crate::supervise::Held;
 use zk_sync_semaphore::{DistSemaphore, DistSemaphorePermit, TryAcquireError};
 
 pub(super) async fn run(connection: &Connection, semaphore: Semaphore) -> Result<u8, Failure> {
@@ -41,19 +41,15 @@ async fn leased(
         hold: &permit.leases()[0],
         what: &what,
     };
-    let code = if args.run.command.is_empty() {
+    if args.run.command.is_empty() {
         eprintln!("zk-sync: holding {what} (fencing token {token}); SIGINT or SIGTERM releases it");
-        supervise::hold_until_signal(held, signals).await?;
-        0
-    } else {
-        let env = [
-            ("ZK_SYNC_SEMAPHORE_PATH", args.path.clone()),
-            ("ZK_SYNC_PERMITS", args.permits.to_string()),
-            ("ZK_SYNC_FENCING_TOKEN", token.to_string()),
-        ];
-        let grace = super::grace(connection, args.run.kill_after);
-        supervise::run_command(held, &args.run.command, &env, grace, signals).await?
-    };
+    }
+    let env = [
+        ("ZK_SYNC_SEMAPHORE_PATH", args.path.clone()),
+        ("ZK_SYNC_PERMITS", args.permits.to_string()),
+        ("ZK_SYNC_FENCING_TOKEN", token.to_string()),
+    ];
+    let code = super::run_while_held(connection, &args.run, held, &env, signals).await?;
     permit.release().await.map_err(|error| {
         Failure::new(
             HOLD_LOST,
