@@ -3,7 +3,7 @@
 use crate::cli::Connection;
 use crate::exit::{Failure, USAGE};
 use std::time::Duration;
-use zk_sync_core::{validate_path, Error, Session, Tls};
+use zk_sync_core::{validate_path, Error, InvalidArgument, Session, Tls};
 
 /// Checks `path` before connecting, so that a typo is reported as such even without a server.
 pub(crate) fn check_path(path: &str) -> Result<(), Failure> {
@@ -32,7 +32,7 @@ pub(crate) async fn session(options: &Connection) -> Result<Session, Failure> {
         builder = builder.tls(tls);
     }
     builder.connect().await.map_err(|error| match error {
-        Error::InvalidArgument(ref why) if why.to_string().starts_with("TLS ") => {
+        Error::InvalidArgument(InvalidArgument::TlsFile { .. }) => {
             Failure::zk("bad --tls-*", &error)
         }
         Error::InvalidArgument(_) => Failure::zk("bad --connect", &error),

@@ -80,6 +80,15 @@ pub enum InvalidArgument {
     ZeroDuration(&'static str),
     /// A recipe name is unusable.
     RecipeName(String),
+    /// A TLS file ([`Tls`](crate::Tls)) cannot be read or is not PEM.
+    TlsFile {
+        /// What the file was to hold: `CA bundle`, `certificate` or `key`.
+        what: &'static str,
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why it cannot be used.
+        reason: String,
+    },
     /// Any other argument, described.
     Other(String),
 }
@@ -101,6 +110,9 @@ impl fmt::Display for InvalidArgument {
             InvalidArgument::ConnectString(why) => write!(f, "bad connect string: {why}"),
             InvalidArgument::ZeroDuration(what) => write!(f, "{what} must be greater than zero"),
             InvalidArgument::RecipeName(why) => write!(f, "bad recipe name: {why}"),
+            InvalidArgument::TlsFile { what, path, reason } => {
+                write!(f, "TLS {what} {}: {reason}", path.display())
+            }
             InvalidArgument::Other(why) => f.write_str(why),
         }
     }

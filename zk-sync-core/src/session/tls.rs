@@ -51,18 +51,17 @@ impl Tls {
 
     /// Reads the files.
     pub(crate) fn load(&self) -> Result<TlsPem, InvalidArgument> {
-        let read = |what: &str, path: &Path| {
-            std::fs::read_to_string(path)
-                .map_err(|error| {
-                    InvalidArgument::Other(format!("TLS {what} {}: {error}", path.display()))
-                })
-                .and_then(|text| match text.contains("-----BEGIN ") {
-                    true => Ok(text),
-                    false => Err(InvalidArgument::Other(format!(
-                        "TLS {what} {}: not a PEM file",
-                        path.display()
-                    ))),
-                })
+        let read = |what: &'static str, path: &Path| {
+            let bad = |reason: String| InvalidArgument::TlsFile {
+                what,
+                path: path.to_owned(),
+                reason,
+            };
+            let text = std::fs::read_to_string(path).map_err(|error| bad(error.to_string()))?;
+            match text.contains("-----BEGIN ") {
+                true => Ok(text),
+                false => Err(bad("not a PEM file".into())),
+            }
         };
         let identity = match &self.identity {
             Some((cert, key)) => Some((read("certificate", cert)?, read("key", key)?)),
