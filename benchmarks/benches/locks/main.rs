@@ -561,15 +561,22 @@ fn run_timed(
 }
 
 fn contended_curator(connect: &str, seconds: usize) -> f64 {
+    handoffs_of_processes(|| {
+        peers::curator(&[
+            "contended",
+            connect,
+            "/bench/curator-contended",
+            &TASKS.to_string(),
+            &seconds.to_string(),
+        ])
+    })
+}
+
+/// Runs `PROCESSES` copies of `command` at once; the sum of the `handoffs` they print.
+fn handoffs_of_processes(command: impl Fn() -> std::process::Command) -> f64 {
     let workers: Vec<_> = (0..PROCESSES)
         .map(|_| {
-            let command = peers::curator(&[
-                "contended",
-                connect,
-                "/bench/curator-contended",
-                &TASKS.to_string(),
-                &seconds.to_string(),
-            ]);
+            let command = command();
             std::thread::spawn(move || peers::run_to_end(command, "handoffs"))
         })
         .collect();

@@ -2,7 +2,9 @@
 //! uncontended acquire + release cycle, and 4 processes × 8 tasks on 4 permits.
 
 use crate::uncontended::{self, Contestant};
-use crate::{connect, packets_received, peers, print_outcomes, PROCESSES, TASKS};
+use crate::{
+    connect, handoffs_of_processes, packets_received, peers, print_outcomes, PROCESSES, TASKS,
+};
 use futures::future::BoxFuture;
 use futures::FutureExt;
 use std::sync::Arc;
@@ -102,35 +104,28 @@ pub(crate) async fn worker(connect_string: &str, path: &str, seconds: f64) -> u6
 
 fn contended_ours(connect: &str, seconds: usize) -> f64 {
     let exe = std::env::current_exe().unwrap();
-    let workers: Vec<_> = (0..PROCESSES)
-        .map(|_| {
-            let mut command = std::process::Command::new(&exe);
-            command.args([
-                "--worker",
-                connect,
-                "/bench/zk-sync-semaphore-contended",
-                &seconds.to_string(),
-                "semaphore",
-            ]);
-            std::thread::spawn(move || peers::run_to_end(command, "handoffs"))
-        })
-        .collect();
-    workers.into_iter().map(|w| w.join().unwrap()).sum()
+    handoffs_of_processes(|| {
+        let mut command = std::process::Command::new(&exe);
+        command.args([
+            "--worker",
+            connect,
+            "/bench/zk-sync-semaphore-contended",
+            &seconds.to_string(),
+            "semaphore",
+        ]);
+        command
+    })
 }
 
 fn contended_curator(connect: &str, seconds: usize) -> f64 {
-    let workers: Vec<_> = (0..PROCESSES)
-        .map(|_| {
-            let command = peers::curator(&[
-                "contended",
-                connect,
-                "/bench/curator-semaphore-contended",
-                &TASKS.to_string(),
-                &seconds.to_string(),
-                &PERMITS.to_string(),
-            ]);
-            std::thread::spawn(move || peers::run_to_end(command, "handoffs"))
-        })
-        .collect();
-    workers.into_iter().map(|w| w.join().unwrap()).sum()
+    handoffs_of_processes(|| {
+        peers::curator(&[
+            "contended",
+            connect,
+            "/bench/curator-semaphore-contended",
+            &TASKS.to_string(),
+            &seconds.to_string(),
+            &PERMITS.to_string(),
+        ])
+    })
 }
