@@ -124,3 +124,18 @@ pub async fn wait_until_connected(session: &Session, limit: Duration) {
         .unwrap_or_else(|_| panic!("not connected within {limit:?}: {:?}", session.status()))
         .expect("session status channel");
 }
+
+/// Receives `0, 1, …, n - 1` from `order`, in that order, each within 15 s: the indexes
+/// waiters send once they hold, checked for FIFO order.
+///
+/// # Panics
+///
+/// When an index comes out of order, or none comes in time.
+pub async fn assert_fifo(mut order: tokio::sync::mpsc::UnboundedReceiver<usize>, n: usize) {
+    for expected in 0..n {
+        let got = tokio::time::timeout(Duration::from_secs(15), order.recv())
+            .await
+            .unwrap_or_else(|_| panic!("waiter {expected} did not get in"));
+        assert_eq!(got, Some(expected), "FIFO order kept");
+    }
+}

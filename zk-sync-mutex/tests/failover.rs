@@ -30,15 +30,6 @@ async fn queue_waiters(
     rx
 }
 
-async fn assert_order(mut order: tokio::sync::mpsc::UnboundedReceiver<usize>, n: usize) {
-    for expected in 0..n {
-        let got = tokio::time::timeout(Duration::from_secs(15), order.recv())
-            .await
-            .expect("waiter acquired");
-        assert_eq!(got, Some(expected), "FIFO order kept");
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn waiters_survive_a_server_restart() {
     let server = ZkServer::start().unwrap();
@@ -52,7 +43,7 @@ async fn waiters_survive_a_server_restart() {
     common::wait_until_connected(&holder_session, Duration::from_secs(10)).await;
     assert!(!guard.is_lost());
     guard.unlock().await.unwrap();
-    assert_order(order, 3).await;
+    common::assert_fifo(order, 3).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -70,5 +61,5 @@ async fn waiters_survive_an_ensemble_leader_failover() {
     common::wait_until_connected(&holder_session, Duration::from_secs(10)).await;
     assert!(!guard.is_lost());
     guard.unlock().await.unwrap();
-    assert_order(order, 3).await;
+    common::assert_fifo(order, 3).await;
 }

@@ -190,15 +190,6 @@ async fn queue_waiters(
     rx
 }
 
-async fn assert_order(mut order: tokio::sync::mpsc::UnboundedReceiver<usize>, n: usize) {
-    for expected in 0..n {
-        let got = tokio::time::timeout(Duration::from_secs(15), order.recv())
-            .await
-            .expect("waiter got its permit");
-        assert_eq!(got, Some(expected), "FIFO order kept");
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn waiters_survive_a_server_restart() {
     let server = ZkServer::start().unwrap();
@@ -211,7 +202,7 @@ async fn waiters_survive_a_server_restart() {
     common::wait_until_connected(&session, TIMEOUT).await;
     assert!(!permit.is_lost());
     permit.release().await.unwrap();
-    assert_order(order, 3).await;
+    common::assert_fifo(order, 3).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -228,7 +219,7 @@ async fn waiters_survive_an_ensemble_leader_failover() {
     common::wait_until_connected(&session, TIMEOUT).await;
     assert!(!permit.is_lost());
     permit.release().await.unwrap();
-    assert_order(order, 3).await;
+    common::assert_fifo(order, 3).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
