@@ -192,7 +192,7 @@ async fn arm(
             }
         }
     };
-    if event != NodeEvent::SessionEnded {
+    if !matches!(event, NodeEvent::SessionEnded | NodeEvent::WatchLost) {
         metrics::counter!(crate::metrics::WATCH_EVENTS_TOTAL).increment(1);
     }
     retire(&entries, &key, &sender);

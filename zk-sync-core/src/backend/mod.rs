@@ -6,12 +6,16 @@
 //! either gives a pipelined round trip whose listing already contains the new node.
 
 mod types;
+#[cfg(feature = "zookeeper-async")]
+mod zookeeper_async;
 mod zookeeper_client;
 
 #[cfg(feature = "test-util")]
 pub mod fault;
 
 pub use self::types::{Acl, BackendState, Created, NodeEvent, NodeKind, Perms, Stat};
+#[cfg(feature = "zookeeper-async")]
+pub use self::zookeeper_async::ZookeeperAsyncConnector;
 pub use self::zookeeper_client::ZookeeperClientConnector;
 
 use crate::error::ZkErrorCode;
@@ -19,6 +23,11 @@ use futures::future::BoxFuture;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// Counts one request sent to ZooKeeper, by operation.
+fn count_request(op: &'static str) {
+    metrics::counter!(crate::metrics::REQUESTS_TOTAL, "op" => op).increment(1);
+}
 
 /// The future of one request: the request is already on its way when you hold it.
 pub type Reply<'a, T> = BoxFuture<'a, Result<T, ZkErrorCode>>;
@@ -174,4 +183,11 @@ impl fmt::Debug for SaslDigestMd5 {
 pub trait Connector: Send + Sync + fmt::Debug + 'static {
     /// Opens a new session.
     async fn connect(&self, config: &ConnectConfig) -> Result<Arc<dyn Backend>, ZkErrorCode>;
+}
+
+#[async_trait::async_trait]
+impl<C: Connector + ?Sized> Connector for Arc<C> {
+    async fn connect(&self, config: &ConnectConfig) -> Result<Arc<dyn Backend>, ZkErrorCode> {
+        (**self).connect(config).await
+    }
 }

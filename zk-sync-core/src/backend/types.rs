@@ -52,6 +52,10 @@ pub enum NodeEvent {
     ChildrenChanged,
     /// The session the watch belonged to ended (expired or closed): the watch will never fire.
     SessionEnded,
+    /// The watch is gone without an event, while the session lives on: the wire client
+    /// reconnected and does not set its watches again (`zookeeper-async`). Whoever waited
+    /// re-checks the node, and watches it again.
+    WatchLost,
 }
 
 /// Connection state of one backend session.
@@ -96,6 +100,19 @@ impl Perms {
     pub const ADMIN: Perms = Perms(16);
     /// Everything.
     pub const ALL: Perms = Perms(31);
+
+    /// Each single permission of these, for a wire client that spells them its own way.
+    pub(crate) fn each(self) -> impl Iterator<Item = Perms> {
+        [
+            Perms::READ,
+            Perms::WRITE,
+            Perms::CREATE,
+            Perms::DELETE,
+            Perms::ADMIN,
+        ]
+        .into_iter()
+        .filter(move |one| self.0 & one.0 != 0)
+    }
 }
 
 /// One access-control entry.

@@ -339,7 +339,9 @@ impl ContenderQueue {
                 // A folded release touches its node before deleting it; anyone else's
                 // change leaves it there. Either way, read it again.
                 Wake::Node(NodeEvent::DataChanged) => {}
-                // The watch could not be armed for everyone sharing it, or the epoch ended.
+                // The watch could not be armed for everyone sharing it, the wire client lost
+                // it in a reconnect, or the epoch ended.
+                Wake::Node(NodeEvent::WatchLost) => {}
                 Wake::Node(NodeEvent::SessionEnded) if !epoch.has_ended() => {}
                 Wake::Node(NodeEvent::SessionEnded) => return Err(epoch.ended().await),
                 Wake::Node(NodeEvent::Created | NodeEvent::ChildrenChanged) => {

@@ -182,7 +182,7 @@ impl Drop for LeaseUse {
 
 /// Whether a reply came from the server for a live session: a result, or an error code only a
 /// server sends about the request itself (the wire client makes up the others).
-fn is_answer<T>(reply: &Result<T, ZkErrorCode>) -> bool {
+pub(crate) fn is_answer<T>(reply: &Result<T, ZkErrorCode>) -> bool {
     matches!(
         reply,
         Ok(_)

@@ -135,7 +135,14 @@ impl Session {
 
     /// The current status (state, epoch and ZooKeeper session id).
     pub fn status(&self) -> SessionStatus {
-        *self.inner.shared.status.borrow()
+        let mut status = *self.inner.shared.status.borrow();
+        if status.session_id == 0 {
+            // A wire client that does not tell the id at connect learns it later.
+            if let Some(epoch) = self.current_epoch().filter(|e| e.number() == status.epoch) {
+                status.session_id = epoch.session_id();
+            }
+        }
+        status
     }
 
     /// A receiver of every status change, like [`tokio::sync::watch`].

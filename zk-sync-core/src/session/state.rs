@@ -66,7 +66,9 @@ pub struct SessionStatus {
     pub state: SessionState,
     /// The epoch the state refers to.
     pub epoch: u64,
-    /// The ZooKeeper session id of that epoch.
+    /// The ZooKeeper session id of that epoch. Over a wire client that does not tell it at
+    /// connect (`zookeeper-async`), 0 until the session's first ephemeral node shows it;
+    /// [`Session::status`](crate::Session::status) fills it in from then on.
     pub session_id: i64,
 }
 

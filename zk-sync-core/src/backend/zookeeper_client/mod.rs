@@ -7,8 +7,8 @@ mod transaction;
 
 use self::transaction::MultiSupport;
 use super::{
-    Acl, Backend, BackendState, ConnectConfig, Connector, Created, NodeEvent, NodeKind, Reply,
-    Stat, WatchFuture,
+    count_request as count, Acl, Backend, BackendState, ConnectConfig, Connector, Created,
+    NodeEvent, NodeKind, Perms, Reply, Stat, WatchFuture,
 };
 use crate::error::ZkErrorCode;
 use futures::FutureExt;
@@ -126,10 +126,6 @@ impl ZookeeperClientBackend {
             multi: MultiSupport::default(),
         }
     }
-}
-
-fn count(op: &'static str) {
-    metrics::counter!(crate::metrics::REQUESTS_TOTAL, "op" => op).increment(1);
 }
 
 impl Backend for ZookeeperClientBackend {
@@ -303,17 +299,15 @@ fn acls_of(acl: &[Acl]) -> Vec<zk::Acl> {
 }
 
 fn acl_of(acl: &Acl) -> zk::Acl {
-    let bits = [
-        (super::Perms::READ, zk::Permission::READ),
-        (super::Perms::WRITE, zk::Permission::WRITE),
-        (super::Perms::CREATE, zk::Permission::CREATE),
-        (super::Perms::DELETE, zk::Permission::DELETE),
-        (super::Perms::ADMIN, zk::Permission::ADMIN),
-    ];
-    let permission = bits
-        .iter()
-        .filter(|(ours, _)| acl.perms.0 & ours.0 != 0)
-        .fold(zk::Permission::NONE, |all, (_, theirs)| all | *theirs);
+    let permission = acl.perms.each().fold(zk::Permission::NONE, |all, one| {
+        all | match one {
+            Perms::READ => zk::Permission::READ,
+            Perms::WRITE => zk::Permission::WRITE,
+            Perms::CREATE => zk::Permission::CREATE,
+            Perms::DELETE => zk::Permission::DELETE,
+            _ => zk::Permission::ADMIN,
+        }
+    });
     zk::Acl::new(permission, zk::AuthId::new(&acl.scheme, &acl.id))
 }
 
