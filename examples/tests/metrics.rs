@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use zk_sync_core::metrics as names;
 use zk_sync_core::test_util::unique_path;
-use zk_sync_mutex::{DistMutex, Session};
+use zk_sync_mutex::DistMutex;
 use zk_sync_testkit::{expire_session, ZkServer};
 
 /// Every metric of DESIGN §7 with its type and label names.
@@ -47,7 +47,10 @@ async fn scraped_metrics_have_prometheus_names_units_and_no_path_labels() {
     example::install_exporter(listen).expect("exporter installed");
 
     let lock_path = unique_path("examples/metrics-lock");
-    let session = Session::connect(&connect).await.unwrap();
+    let session = zk_sync_core::test_util::builder(&connect)
+        .connect()
+        .await
+        .unwrap();
     let acquisitions = Arc::new(AtomicU64::new(0));
     let contention = tokio::spawn(example::contend(
         session.clone(),
@@ -59,7 +62,10 @@ async fn scraped_metrics_have_prometheus_names_units_and_no_path_labels() {
     let leading = tokio::spawn(example::lead(session.clone(), election_path.clone()));
 
     // A hold lost with its expired session, for the loss and expiry counters.
-    let victim = Session::connect(&connect).await.unwrap();
+    let victim = zk_sync_core::test_util::builder(&connect)
+        .connect()
+        .await
+        .unwrap();
     let lost_path = unique_path("examples/metrics-lost");
     let lost_mutex = DistMutex::new(victim.clone(), &lost_path).unwrap();
     let guard = lost_mutex.lock().await.unwrap();

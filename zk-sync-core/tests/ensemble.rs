@@ -5,7 +5,7 @@ mod common;
 use common::{children, eventually, unique_path, wait_for_state};
 use std::time::Duration;
 use zk_sync_core::contender::Exclusive;
-use zk_sync_core::{ContenderQueue, Session, SessionState};
+use zk_sync_core::{ContenderQueue, SessionState};
 use zk_sync_testkit::ZkEnsemble;
 
 /// The index of the server our session is connected to, from each server's `cons` output.
@@ -21,15 +21,15 @@ fn server_of(ensemble: &ZkEnsemble, session_id: i64) -> Option<usize> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn session_and_holds_survive_killing_its_server_and_the_leader() {
     let ensemble = ZkEnsemble::start(3).expect("ensemble");
-    let session = Session::builder(&ensemble.connect_string())
+    let session = zk_sync_core::test_util::builder(&ensemble.connect_string())
         .session_timeout(Duration::from_secs(8))
         .connect()
         .await
         .unwrap();
-    let session_id = session.status().session_id;
     let dir = unique_path("ensemble");
     let queue = ContenderQueue::new(session.clone(), &dir, "test").unwrap();
     let hold = queue.acquire(&Exclusive::LOCK, 0, b"").await.unwrap();
+    let session_id = hold.session_id();
     let waiter = {
         let queue = queue.clone();
         tokio::spawn(async move { queue.acquire(&Exclusive::LOCK, 0, b"").await })

@@ -5,19 +5,19 @@ mod common;
 use common::{server, session_to, unique_path, wait_for_state};
 use std::time::Duration;
 use zk_sync_core::contender::{Exclusive, LossReason};
-use zk_sync_core::{ContenderQueue, Error, InvalidArgument, Session, SessionState};
-use zk_sync_testkit::{expire_session, FaultProxy};
+use zk_sync_core::{ContenderQueue, Error, InvalidArgument, SessionState};
+use zk_sync_testkit::FaultProxy;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cut_suspends_and_restore_reconnects_the_same_session() {
     let proxy = FaultProxy::start(server().addr()).unwrap();
     let session = session_to(&proxy.connect_string()).await;
+    let queue = ContenderQueue::new(session.clone(), &unique_path("cut"), "test").unwrap();
+    let hold = queue.acquire(&Exclusive::LOCK, 0, b"").await.unwrap();
     let before = session.status();
     assert_eq!(before.state, SessionState::Connected);
     assert_eq!(before.epoch, 1);
-
-    let queue = ContenderQueue::new(session.clone(), &unique_path("cut"), "test").unwrap();
-    let hold = queue.acquire(&Exclusive::LOCK, 0, b"").await.unwrap();
+    assert_eq!(before.session_id, hold.session_id());
 
     proxy.cut();
     wait_for_state(&session, SessionState::Suspended, Duration::from_secs(3)).await;
@@ -65,16 +65,14 @@ async fn blackhole_past_the_session_timeout_loses_the_session_and_opens_a_new_ep
     wait_for_state(&session, SessionState::Connected, Duration::from_secs(10)).await;
     let second = session.status();
     assert_eq!(second.epoch, first.epoch + 1);
-    assert_ne!(
-        second.session_id, first.session_id,
-        "a new ZooKeeper session"
-    );
     // A hold of the old epoch stays lost: it is never treated as held again.
     assert!(hold.is_lost());
+    let old_session = hold.session_id();
     assert!(hold.release().await.unwrap_err().is_session_lost());
-    // The queue works in the new epoch.
+    // The queue works in the new epoch, of a new ZooKeeper session.
     let again = queue.acquire(&Exclusive::LOCK, 0, b"").await.unwrap();
     assert_eq!(again.epoch(), second.epoch);
+    assert_ne!(again.session_id(), old_session, "a new ZooKeeper session");
     again.release().await.unwrap();
 }
 
@@ -86,11 +84,8 @@ async fn server_side_expiry_is_reported_lost_then_a_new_epoch_connects() {
     let queue = ContenderQueue::new(session.clone(), &unique_path("expire"), "test").unwrap();
     let hold = queue.acquire(&Exclusive::LOCK, 0, b"").await.unwrap();
     // Cut our own path first, so the client cannot win the session back while it is expired.
-    let credentials = session.zookeeper_client_session().unwrap();
     proxy.cut();
-    expire_session(&server().connect_string(), credentials)
-        .await
-        .unwrap();
+    proxy.expire_newest_session().await.unwrap();
     proxy.restore();
     assert_eq!(
         tokio::time::timeout(Duration::from_secs(5), hold.lost())
@@ -135,7 +130,7 @@ async fn connecting_to_nothing_is_a_connect_error_within_the_timeout() {
         .unwrap()
         .port();
     let started = std::time::Instant::now();
-    let error = Session::builder(&format!("127.0.0.1:{port}"))
+    let error = zk_sync_core::test_util::builder(&format!("127.0.0.1:{port}"))
         .connection_timeout(Duration::from_millis(500))
         .connect()
         .await
@@ -163,13 +158,16 @@ async fn bad_input_is_a_typed_error_never_a_panic() {
         }),
     ];
     for (connect, check) in connect_table {
-        let error = Session::connect(connect).await.unwrap_err();
+        let error = zk_sync_core::test_util::builder(connect)
+            .connect()
+            .await
+            .unwrap_err();
         assert!(
             error.invalid_argument().is_some_and(check),
             "{connect:?} gave {error:?}"
         );
     }
-    let zero = Session::builder(&server().connect_string())
+    let zero = zk_sync_core::test_util::builder(&server().connect_string())
         .session_timeout(Duration::ZERO)
         .connect()
         .await;
@@ -177,7 +175,7 @@ async fn bad_input_is_a_typed_error_never_a_panic() {
         zero.unwrap_err().invalid_argument(),
         Some(InvalidArgument::ZeroDuration(_))
     ));
-    let zero = Session::builder(&server().connect_string())
+    let zero = zk_sync_core::test_util::builder(&server().connect_string())
         .connection_timeout(Duration::ZERO)
         .connect()
         .await;
@@ -185,7 +183,7 @@ async fn bad_input_is_a_typed_error_never_a_panic() {
         zero.unwrap_err().invalid_argument(),
         Some(InvalidArgument::ZeroDuration(_))
     ));
-    let no_acl = Session::builder(&server().connect_string())
+    let no_acl = zk_sync_core::test_util::builder(&server().connect_string())
         .default_acl(vec![])
         .connect()
         .await;
@@ -230,7 +228,7 @@ async fn bad_input_is_a_typed_error_never_a_panic() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn digest_auth_and_creator_acl_protect_nodes_from_other_sessions() {
     use zk_sync_core::backend::{Acl, NodeKind};
-    let owner = Session::builder(&server().connect_string())
+    let owner = zk_sync_core::test_util::builder(&server().connect_string())
         .digest_auth("alice", "secret")
         .default_acl(vec![Acl::creator_all()])
         .connect()

@@ -27,7 +27,7 @@ async fn create(session: &Session, path: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_local_waiters_share_one_server_watch_and_one_event_wakes_them_all() {
     let plan = FaultPlan::new();
-    let session = Session::builder(&server().connect_string())
+    let session = zk_sync_core::test_util::builder(&server().connect_string())
         .connector(FaultyConnector::new(plan.clone()))
         .connect()
         .await

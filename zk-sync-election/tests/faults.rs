@@ -8,7 +8,7 @@ mod common;
 use common::{next_leader, participant, unique_path, wait_for_children, wait_for_state};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
-use zk_sync_core::{Session, SessionState};
+use zk_sync_core::SessionState;
 use zk_sync_election::{FencingToken, LeaderElection, Leadership};
 use zk_sync_testkit::{expire_session, FaultProxy, ZkServer};
 
@@ -99,7 +99,7 @@ async fn a_partitioned_leader_stops_within_the_connection_timeout_before_anyone_
     const CONNECTION_TIMEOUT: Duration = Duration::from_secs(1);
     let server = ZkServer::shared();
     let proxy = FaultProxy::start(server.addr()).unwrap();
-    let session = Session::builder(&proxy.connect_string())
+    let session = zk_sync_core::test_util::builder(&proxy.connect_string())
         .session_timeout(SESSION_TIMEOUT)
         .connection_timeout(CONNECTION_TIMEOUT)
         .connect()

@@ -15,7 +15,7 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 const CURATOR: &str = include_str!("java/CuratorLockedDown.java");
 
 async fn alice() -> Session {
-    Session::builder(&ZkServer::shared().connect_string())
+    zk_sync_core::test_util::builder(&ZkServer::shared().connect_string())
         .digest_auth("alice", "secret")
         .locked_down()
         .connect()
@@ -112,7 +112,7 @@ async fn curator_with_the_same_credentials_shares_a_locked_down_path_and_without
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_locked_down_session_without_credentials_is_refused_at_connect() {
-    let error = Session::builder(&ZkServer::shared().connect_string())
+    let error = zk_sync_core::test_util::builder(&ZkServer::shared().connect_string())
         .locked_down()
         .connect()
         .await

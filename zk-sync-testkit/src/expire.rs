@@ -49,22 +49,32 @@ pub async fn expire_session(
     session: SessionInfo,
 ) -> Result<(), TestkitError> {
     let started = Instant::now();
-    let deadline = started + EXPIRE_TIMEOUT;
     let servers = parse_connect_string(connect_string)?;
-    let (session_id, password) = session_password(&session, deadline).await?;
+    let (session_id, password) = session_password(&session, started + EXPIRE_TIMEOUT).await?;
     if session_id != session.id().0 {
         return Err(TestkitError::Io(io::Error::other(format!(
             "the client asked for session {session_id:#x} instead of {}",
             session.id()
         ))));
     }
+    expire_with_password(servers, session_id, password).await
+}
+
+/// Steps 2 to 4 of [`expire_session`], for a session whose password is known.
+pub(crate) async fn expire_with_password(
+    servers: Vec<SocketAddr>,
+    session_id: i64,
+    password: Vec<u8>,
+) -> Result<(), TestkitError> {
+    let started = Instant::now();
+    let deadline = started + EXPIRE_TIMEOUT;
     let attacks = tokio::task::spawn_blocking(move || {
         close_until_gone(&servers, session_id, &password, deadline)
     });
     match attacks.await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(last)) => Err(TestkitError::Timeout {
-            what: format!("session {} to be closed (last error: {last})", session.id()),
+            what: format!("session {session_id:#x} to be closed (last error: {last})"),
             after: started.elapsed(),
             log_tail: String::new(),
         }),

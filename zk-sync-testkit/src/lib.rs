@@ -51,6 +51,6 @@ pub use go::go_zookeeper_program;
 pub use java::{
     compile_java, curator_classpath, curator_program, java_command, java_path, javac_path,
 };
-pub use proxy::{FaultProxy, ProxyMode};
+pub use proxy::{FaultProxy, ProxiedSession, ProxyMode};
 pub use server::ZkServer;
 pub use tls::TlsMaterial;

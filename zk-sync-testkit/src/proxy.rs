@@ -61,6 +61,18 @@ struct State {
     next_id: u64,
     /// Sockets of every open connection, to shut them down on cut.
     conns: HashMap<u64, Vec<TcpStream>>,
+    /// Every session a server granted through the proxy, in order, without repeats.
+    sessions: Vec<ProxiedSession>,
+}
+
+/// A ZooKeeper session whose handshake went through a [`FaultProxy`]: what it takes to
+/// attach to it, whatever client opened it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProxiedSession {
+    /// The session id.
+    pub id: i64,
+    /// The session password the server handed out.
+    pub password: Vec<u8>,
 }
 
 impl FaultProxy {
@@ -75,6 +87,7 @@ impl FaultProxy {
                 closing: false,
                 next_id: 0,
                 conns: HashMap::new(),
+                sessions: Vec::new(),
             }),
             changed: Condvar::new(),
         });
@@ -123,6 +136,27 @@ impl FaultProxy {
     /// The current mode.
     pub fn mode(&self) -> ProxyMode {
         self.shared.lock().mode
+    }
+
+    /// Every session a server granted through the proxy so far, oldest first: read off the
+    /// handshakes, so it works for any client.
+    pub fn sessions(&self) -> Vec<ProxiedSession> {
+        self.shared.lock().sessions.clone()
+    }
+
+    /// Expires, on the upstream server, the newest session granted through the proxy (see
+    /// [`expire_session`](crate::expire_session) for how and what `Ok` promises). Call
+    /// [`cut`](Self::cut) first to keep the client from winning the session back meanwhile.
+    ///
+    /// # Errors
+    ///
+    /// When no session went through the proxy, or it could not be expired in 30 s.
+    pub async fn expire_newest_session(&self) -> Result<(), crate::TestkitError> {
+        let newest = self.sessions().pop().ok_or_else(|| {
+            crate::TestkitError::Io(io::Error::other("no session went through the proxy"))
+        })?;
+        crate::expire::expire_with_password(vec![self.shared.upstream], newest.id, newest.password)
+            .await
     }
 
     fn set_mode(&self, mode: ProxyMode) {
@@ -256,9 +290,9 @@ fn serve(client: TcpStream, shared: Arc<Shared>) {
         let shared = shared.clone();
         std::thread::Builder::new()
             .name("zk-proxy-pump".into())
-            .spawn(move || pump(upstream_r, client_w, &shared))
+            .spawn(move || pump(upstream_r, client_w, &shared, true))
     };
-    pump(client, upstream, &shared);
+    pump(client, upstream, &shared, false);
     shared.unregister(id);
     if let Ok(back) = back {
         let _ = back.join();
@@ -266,17 +300,38 @@ fn serve(client: TcpStream, shared: Arc<Shared>) {
 }
 
 /// Copies `from` to `to`, holding bytes back while blackholed. Shuts both down when done.
-fn pump(mut from: TcpStream, mut to: TcpStream, shared: &Shared) {
+/// From the server (`handshake`), the first frame is the ConnectResponse: the session it
+/// grants is recorded.
+fn pump(mut from: TcpStream, mut to: TcpStream, shared: &Shared, handshake: bool) {
     let mut buf = vec![0u8; 16 * 1024];
+    let mut first_frame = handshake.then(Vec::new);
     loop {
         let n = match from.read(&mut buf) {
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
+        if let Some(seen) = &mut first_frame {
+            seen.extend_from_slice(&buf[..n]);
+            if let Some(body) = whole_frame(seen) {
+                if let Some((id, password)) = crate::wire::granted_session(body) {
+                    let mut state = shared.lock();
+                    if !state.sessions.iter().any(|s| s.id == id) {
+                        state.sessions.push(ProxiedSession { id, password });
+                    }
+                }
+                first_frame = None;
+            }
+        }
         if !shared.wait_passable() || to.write_all(&buf[..n]).is_err() {
             break;
         }
     }
     let _ = from.shutdown(Shutdown::Both);
     let _ = to.shutdown(Shutdown::Both);
+}
+
+/// The body of the length-prefixed frame at the start of `bytes`, once all of it is there.
+fn whole_frame(bytes: &[u8]) -> Option<&[u8]> {
+    let len = usize::try_from(i32::from_be_bytes(bytes.get(..4)?.try_into().ok()?)).ok()?;
+    bytes.get(4..4 + len)
 }

@@ -129,6 +129,18 @@ pub(crate) fn read_connect_request(stream: &mut TcpStream) -> io::Result<(i64, V
     Ok((session_id, password))
 }
 
+/// The session a server granted in a ConnectResponse frame (its body, without the length):
+/// `(sessionId, passwd)`, or `None` when it refused the session (timeout 0) or the frame is
+/// malformed.
+pub(crate) fn granted_session(body: &[u8]) -> Option<(i64, Vec<u8>)> {
+    // protocolVersion (4), timeOut (4), sessionId (8), passwd length (4), passwd.
+    let timeout = i32::from_be_bytes(body.get(4..8)?.try_into().ok()?);
+    let session_id = i64::from_be_bytes(body.get(8..16)?.try_into().ok()?);
+    let len = usize::try_from(i32::from_be_bytes(body.get(16..20)?.try_into().ok()?)).ok()?;
+    let password = body.get(20..20 + len)?.to_vec();
+    (timeout > 0 && session_id != 0).then_some((session_id, password))
+}
+
 fn frame(body: &[u8]) -> io::Result<Vec<u8>> {
     let len = i32::try_from(body.len()).map_err(|_| io::Error::other("frame too large"))?;
     let mut frame = Vec::with_capacity(4 + body.len());

@@ -17,7 +17,7 @@ pub fn server() -> &'static ZkServer {
 
 /// A session with short timeouts, so fault tests run fast.
 pub async fn session_to(connect_string: &str) -> Session {
-    Session::builder(connect_string)
+    zk_sync_core::test_util::builder(connect_string)
         .session_timeout(Duration::from_millis(1500))
         .connection_timeout(Duration::from_secs(5))
         .connect()

@@ -1,5 +1,10 @@
 //! Helpers for tests of zk-sync and of code built on it (feature `test-util`): unique paths,
-//! short-timeout sessions, listings, and polling with a deadline.
+//! short-timeout sessions over the wire client under test, listings, and polling with a
+//! deadline.
+
+mod wire_client;
+
+pub use self::wire_client::{builder, WireClient, WIRE_CLIENT_VARIABLE};
 
 use crate::{Session, SessionState};
 use std::future::Future;
@@ -18,13 +23,14 @@ pub fn unique_path(name: &str) -> String {
     format!("/zk-sync-test/{name}-{}", uuid::Uuid::new_v4().simple())
 }
 
-/// A session with the given session timeout (and a 5 s connection timeout).
+/// A session with the given session timeout (and a 5 s connection timeout), over the wire
+/// client under test.
 ///
 /// # Panics
 ///
 /// When no session can be established.
 pub async fn session_to(connect_string: &str, session_timeout: Duration) -> Session {
-    Session::builder(connect_string)
+    builder(connect_string)
         .session_timeout(session_timeout)
         .connection_timeout(Duration::from_secs(5))
         .connect()
@@ -43,10 +49,14 @@ pub async fn session_following(
     session_timeout: Duration,
     plan: &crate::backend::fault::FaultPlan,
 ) -> Session {
+    let under_test = WireClient::under_test().connector();
     Session::builder(connect_string)
         .session_timeout(session_timeout)
         .connection_timeout(Duration::from_secs(5))
-        .connector(crate::backend::fault::FaultyConnector::new(plan.clone()))
+        .connector(crate::backend::fault::FaultyConnector::wrap(
+            under_test,
+            plan.clone(),
+        ))
         .connect()
         .await
         .unwrap_or_else(|error| panic!("connecting to {connect_string}: {error}"))
