@@ -3,6 +3,7 @@
 use crate::backend::{Connector, ZookeeperAsyncConnector, ZookeeperClientConnector};
 use crate::{Session, SessionBuilder};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// The environment variable that picks the wire client of a test run.
 pub const WIRE_CLIENT_VARIABLE: &str = "ZK_SYNC_TEST_WIRE_CLIENT";
@@ -74,6 +75,40 @@ impl WireClient {
         match self {
             WireClient::ZookeeperClient => Arc::new(ZookeeperClientConnector::default()),
             WireClient::ZookeeperAsync => Arc::new(ZookeeperAsyncConnector::new()),
+        }
+    }
+
+    /// A connector whose first session is a client of this crate that the test opened
+    /// itself (with `session_timeout`), the way an application hands over its own client.
+    ///
+    /// # Panics
+    ///
+    /// When the client cannot connect.
+    pub async fn adopting(
+        self,
+        connect_string: &str,
+        session_timeout: Duration,
+    ) -> Arc<dyn Connector> {
+        match self {
+            WireClient::ZookeeperClient => {
+                let client = zookeeper_client::Client::connector()
+                    .with_session_timeout(session_timeout)
+                    .connect(connect_string)
+                    .await
+                    .unwrap_or_else(|error| {
+                        panic!("zookeeper-client to {connect_string}: {error}")
+                    });
+                Arc::new(ZookeeperClientConnector::adopting(client))
+            }
+            WireClient::ZookeeperAsync => {
+                let client =
+                    zookeeper_async::ZooKeeper::connect(connect_string, session_timeout, |_| {})
+                        .await
+                        .unwrap_or_else(|error| {
+                            panic!("zookeeper-async to {connect_string}: {error}")
+                        });
+                Arc::new(ZookeeperAsyncConnector::adopting(client))
+            }
         }
     }
 }

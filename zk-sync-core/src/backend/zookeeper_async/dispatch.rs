@@ -1,13 +1,14 @@
 //! The task between a backend's handle and its `zookeeper-async` client.
 //!
-//! The client sends a request only when its future is first polled, and loses auth and
+//! The client sends a request only when its future is first polled, and loses credentials and
 //! watches when it reconnects. The dispatcher owns the client and takes requests in call
-//! order from an unbounded channel: it polls each one once as it takes it (which queues it
+//! order from an unbounded channel: it polls each one once as it starts it (which queues it
 //! for the socket behind the previous one), then drives them all. Around that it keeps the
-//! connection honest: it holds requests back while the client reconnects and sends the
-//! session's credentials again first, counts reconnects (a watch set before one is gone),
-//! reads the root when the connection has been quiet, and reports the connection dead when
-//! no answer came for the connection timeout.
+//! connection honest: it holds requests back while the client reconnects, sends the session's
+//! credentials again with nothing else in flight (the server answers them out of turn, and
+//! the client pairs replies with requests by order), reads the root when the connection has
+//! been quiet, and reports the connection dead when no answer came for the connection
+//! timeout.
 
 use super::convert::code_of;
 use super::link::Link;
@@ -16,6 +17,7 @@ use crate::session::lease::is_answer;
 use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
 use futures::StreamExt;
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -25,12 +27,15 @@ use zookeeper_async as zk;
 /// One request: builds the client's future, which reports whether the server answered.
 pub(super) type Job = Box<dyn FnOnce(&Arc<zk::ZooKeeper>) -> BoxFuture<'static, bool> + Send>;
 
+/// Requests handed to the client and not yet answered, at most. The client's own channel
+/// holds 64, and its task sends its pings into that channel itself: a full channel would
+/// wedge it for good.
+const IN_FLIGHT: usize = 32;
+
 /// What finished among the futures the dispatcher drives.
 enum Finished {
-    /// A request; whether the server answered it.
-    Request(bool),
-    /// The quiet-connection read; whether the server answered it.
-    Probe(bool),
+    /// A request (or the quiet-connection read); whether the server answered it.
+    Request { answered: bool, probe: bool },
     /// The credentials sent again after a reconnect, with the server's verdict.
     Auth(Result<(), zk::ZkError>),
 }
@@ -43,6 +48,17 @@ pub(super) struct Dispatcher {
     pub(super) dead_after: Duration,
     /// Bounds how long closing the client may take.
     pub(super) session_timeout: Duration,
+    /// The connection (counted by [`Link::connects`]) the credentials were taken on at connect.
+    pub(super) credentials_taken_on: u64,
+}
+
+/// Where the credentials stand on the client's current connection.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Credentials {
+    /// Taken on connection `n` (counted by [`Link::connects`]).
+    TakenOn(u64),
+    /// Sent on connection `n`; not all answered yet.
+    SentOn(u64),
 }
 
 impl Dispatcher {
@@ -57,93 +73,121 @@ impl Dispatcher {
         let mut ticks = tokio::time::interval(tick);
         ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut driven: FuturesUnordered<BoxFuture<'static, Finished>> = FuturesUnordered::new();
+        let mut queued: VecDeque<Job> = VecDeque::new();
+        let mut in_flight = 0;
+        let mut auth_pending = 0;
+        let mut credentials = Credentials::TakenOn(self.credentials_taken_on);
+        let mut connection = self.link.connects();
         let mut last_answer = Instant::now();
         let mut probing = false;
-        let mut reconnecting = false;
         loop {
             tokio::select! {
                 biased;
                 changed = client_state.changed() => {
                     if changed.is_err() {
                         self.link.end(BackendState::Closed);
-                        break;
-                    }
-                    let now = *client_state.borrow_and_update();
-                    match now {
-                        zk::ZkState::Connecting if !reconnecting => {
-                            reconnecting = true;
-                            // Every watch set so far died with the connection.
-                            self.link.connection.send_modify(|n| *n += 1);
-                        }
-                        zk::ZkState::Connected | zk::ZkState::ConnectedReadOnly if reconnecting => {
-                            reconnecting = false;
-                            last_answer = Instant::now();
-                            // The server keeps credentials per connection: send them first.
-                            for (scheme, credentials) in &self.auth {
-                                let client = self.client.clone();
-                                let (scheme, credentials) = (scheme.clone(), credentials.clone());
-                                let mut auth: BoxFuture<'static, Finished> = Box::pin(async move {
-                                    Finished::Auth(client.add_auth(scheme, credentials).await)
-                                });
-                                if futures::poll!(&mut auth).is_pending() {
-                                    driven.push(auth);
-                                }
-                            }
-                        }
-                        #[allow(deprecated)]
-                        zk::ZkState::NotConnected => self.link.end(BackendState::Expired),
-                        zk::ZkState::AuthFailed => self.link.end(BackendState::AuthFailed),
-                        zk::ZkState::Closed => self.link.end(BackendState::Closed),
-                        _ => {}
                     }
                 }
                 Some(finished) = driven.next(), if !driven.is_empty() => match finished {
-                    Finished::Request(answered) | Finished::Probe(answered) => {
-                        if matches!(finished, Finished::Probe(_)) {
-                            probing = false;
-                        }
+                    Finished::Request { answered, probe } => {
+                        in_flight -= 1;
+                        probing &= !probe;
                         if answered {
                             last_answer = Instant::now();
                         }
                     }
-                    Finished::Auth(Ok(())) => last_answer = Instant::now(),
-                    Finished::Auth(Err(zk::ZkError::AuthFailed)) => {
-                        self.link.end(BackendState::AuthFailed)
+                    Finished::Auth(verdict) => {
+                        auth_pending -= 1;
+                        match verdict {
+                            Ok(()) => {
+                                last_answer = Instant::now();
+                                if let (0, Credentials::SentOn(n)) = (auth_pending, credentials) {
+                                    credentials = Credentials::TakenOn(n);
+                                }
+                            }
+                            Err(zk::ZkError::AuthFailed) => self.link.end(BackendState::AuthFailed),
+                            // Lost with the connection: sent again on the next one.
+                            Err(_) => {}
+                        }
                     }
-                    // Lost with the connection: the next reconnect sends it again.
-                    Finished::Auth(Err(_)) => {}
                 },
-                job = jobs.recv(), if !reconnecting => {
-                    let Some(job) = job else { break };
-                    if self.link.ended().is_some() {
-                        continue;
-                    }
-                    let answered = job(&self.client);
-                    let mut request: BoxFuture<'static, Finished> =
-                        Box::pin(async move { Finished::Request(answered.await) });
-                    // The first poll puts it in the client's queue, behind the one before.
-                    if futures::poll!(&mut request).is_pending() {
-                        driven.push(request);
-                    }
-                }
-                _ = ticks.tick() => {
-                    if !reconnecting && !probing && last_answer.elapsed() >= tick * 3 {
-                        probing = true;
-                        let client = self.client.clone();
-                        driven.push(Box::pin(async move {
-                            let reply = client.exists("/", false).await.map_err(code_of);
-                            Finished::Probe(is_answer(&reply))
-                        }));
-                    }
-                }
+                job = jobs.recv() => match job {
+                    Some(job) => queued.push_back(job),
+                    // The backend is gone.
+                    None => self.link.end(BackendState::Closed),
+                },
+                _ = ticks.tick() => {}
             }
             if self.link.ended().is_some() {
                 break;
             }
-            let state = if reconnecting || last_answer.elapsed() >= self.dead_after {
-                BackendState::Disconnected
-            } else {
+            let reconnecting = *client_state.borrow() == zk::ZkState::Connecting;
+            let connects = self.link.connects();
+            if connects != connection && !reconnecting {
+                // A new connection (even if the dispatcher never saw the client reconnect).
+                connection = connects;
+                last_answer = Instant::now();
+            }
+            let needs_credentials =
+                !self.auth.is_empty() && credentials != Credentials::TakenOn(connection);
+            if needs_credentials && !reconnecting {
+                if credentials != Credentials::SentOn(connection)
+                    && in_flight == 0
+                    && auth_pending == 0
+                {
+                    // Alone on the connection: the server answers credentials at once, and
+                    // the client would hand that answer to whatever request came before.
+                    credentials = Credentials::SentOn(connection);
+                    for (scheme, secret) in &self.auth {
+                        let client = self.client.clone();
+                        let (scheme, secret) = (scheme.clone(), secret.clone());
+                        let mut auth: BoxFuture<'static, Finished> = Box::pin(async move {
+                            Finished::Auth(client.add_auth(scheme, secret).await)
+                        });
+                        auth_pending += 1;
+                        if futures::poll!(&mut auth).is_pending() {
+                            driven.push(auth);
+                        } else {
+                            auth_pending -= 1;
+                        }
+                    }
+                }
+            } else if !reconnecting {
+                while in_flight < IN_FLIGHT {
+                    let Some(job) = queued.pop_front() else { break };
+                    let answered = job(&self.client);
+                    let mut request: BoxFuture<'static, Finished> = Box::pin(async move {
+                        Finished::Request {
+                            answered: answered.await,
+                            probe: false,
+                        }
+                    });
+                    in_flight += 1;
+                    // The first poll puts it in the client's queue, behind the one before.
+                    if futures::poll!(&mut request).is_pending() {
+                        driven.push(request);
+                    } else {
+                        in_flight -= 1;
+                    }
+                }
+                if !probing && in_flight < IN_FLIGHT && last_answer.elapsed() >= tick * 3 {
+                    probing = true;
+                    in_flight += 1;
+                    let client = self.client.clone();
+                    driven.push(Box::pin(async move {
+                        let reply = client.exists("/", false).await.map_err(code_of);
+                        Finished::Request {
+                            answered: is_answer(&reply),
+                            probe: true,
+                        }
+                    }));
+                }
+            }
+            let usable = !reconnecting && !needs_credentials;
+            let state = if usable && last_answer.elapsed() < self.dead_after {
                 BackendState::Connected
+            } else {
+                BackendState::Disconnected
             };
             self.link.state.send_if_modified(|now| {
                 let changed = *now != state;
@@ -151,13 +195,11 @@ impl Dispatcher {
                 changed
             });
         }
-        self.link.end(BackendState::Closed);
         let end = self.link.ended().unwrap_or(BackendState::Closed);
         self.link.state.send_replace(end);
-        // Whatever is still in flight fails with the end. The client must not outlive us:
-        // after an expiry it is already opening a session of its own.
-        drop(driven);
-        drop(jobs);
+        // Whatever is queued or in flight fails with the end. The client must not outlive
+        // us: after an expiry it is already opening a session of its own.
+        drop((driven, queued, jobs));
         if *client_state.borrow() != zk::ZkState::Closed {
             close(&self.client, self.session_timeout).await;
         }

@@ -4,7 +4,7 @@ use super::convert::event_of;
 use crate::backend::{BackendState, NodeEvent, WatchFuture};
 use crate::error::ZkErrorCode;
 use futures::FutureExt;
-use std::sync::atomic::{AtomicI64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicU8, Ordering};
 use tokio::sync::{oneshot, watch};
 use zookeeper_async as zk;
 
@@ -16,6 +16,8 @@ pub(super) struct Link {
     pub(super) state: watch::Sender<BackendState>,
     /// Counts the client's reconnects: a watch set before one is gone.
     pub(super) connection: watch::Sender<u64>,
+    /// Counts the connections the client established (as far as it told us).
+    connects: AtomicU64,
     /// The session id, once an ephemeral node of the session showed it (0 before).
     session_id: AtomicI64,
     /// The terminal state once the session is over for us (as a `u8`), [`LIVE`] before.
@@ -27,9 +29,33 @@ impl Link {
         Link {
             state: watch::channel(BackendState::Connected).0,
             connection: watch::channel(0).0,
+            connects: AtomicU64::new(0),
             session_id: AtomicI64::new(0),
             ended: AtomicU8::new(LIVE),
         }
+    }
+
+    /// Follows the client's state, on the client's own task, before it does anything else:
+    /// a reconnect is counted (and every watch set before it lost) before a request goes
+    /// out on the new connection, and an expiry ends the backend before the client can take
+    /// another request into the session it then opens by itself.
+    pub(super) fn client_state_changed(&self, state: zk::ZkState) {
+        #[allow(deprecated)]
+        match state {
+            zk::ZkState::Connecting => self.connection.send_modify(|n| *n += 1),
+            zk::ZkState::Connected | zk::ZkState::ConnectedReadOnly => {
+                self.connects.fetch_add(1, Ordering::AcqRel);
+            }
+            zk::ZkState::NotConnected => self.end(BackendState::Expired),
+            zk::ZkState::AuthFailed => self.end(BackendState::AuthFailed),
+            zk::ZkState::Closed => self.end(BackendState::Closed),
+            _ => {}
+        }
+    }
+
+    /// Connections the client established so far.
+    pub(super) fn connects(&self) -> u64 {
+        self.connects.load(Ordering::Acquire)
     }
 
     pub(super) fn session_id(&self) -> i64 {

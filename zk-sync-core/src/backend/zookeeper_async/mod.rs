@@ -9,14 +9,14 @@
 //! |---|---|
 //! | A request is sent when its future is first polled, not when it is made. | Requests go to one task per session in call order, which polls each once as it takes it: they reach the server in call order, so a create and the listing behind it still share a round trip. |
 //! | When the session expires, it reports `NotConnected` and opens a new session by itself. | The expiry ends the backend the moment the client reports it: every later request is refused, the [`Session`](crate::Session) starts a new epoch (every hold of the old one is lost, never carried over), and the client is closed, which also closes the session it opened on its own. An ephemeral node of an unexpected owner ends it too. |
-//! | A watch set before a reconnect never fires after it. | Every watch resolves [`NodeEvent::WatchLost`] once the connection it was set on is replaced; whoever waited re-checks the node and watches it again. |
-//! | Credentials are not sent again after a reconnect (the server keeps them per connection). | Requests are held back while the client reconnects, and the credentials go first once it is back. |
+//! | A watch set before a reconnect never fires after it (and the client keeps it for good). | Every watch resolves [`NodeEvent::WatchLost`] once the connection it was set on is replaced; whoever waited re-checks the node and watches it again. The client's own leftover costs a few dozen bytes per watch and reconnect, until the session ends. |
+//! | Credentials are not sent again after a reconnect (the server keeps them per connection), and the server answers credentials out of turn while the client pairs replies with requests by their order. | Requests are held back while the client reconnects; once it is back, the credentials go out alone (after the replies to whatever was still on its way), and requests follow once they are taken. A request that reached the new connection ahead of them and was refused `NoAuth` is reported as a lost connection, so the caller tries again. Credentials an application added to a client it handed over (see [`ZookeeperAsyncConnector::adopting`]) are not sent again: give them to the session builder. |
 //! | No `multi`. | [`Backend::create_after_deletes`] is `None`: a release goes out as its own delete, before the next create, and an acquire always lists the queue (no release folding, no listing skip). |
-//! | A dead connection is noticed after 4/3 of the session timeout, when the session is already gone. | The backend reads the root whenever the connection has been quiet for 3/8 of the connection timeout, and reports the connection dead once nothing was answered for the whole of it (the lesser of the connection timeout and 2/5 of the session timeout), as the default client does. Holds become uncertain then; the session is lost after a session timeout without an answer. |
+//! | A dead connection is noticed after 4/3 of the session timeout, when the session is already gone. | The backend reads the root whenever the connection has been quiet for 3/8 of its connection timeout, and reports the connection dead once nothing was answered for the whole of it, as the default client does (the connection timeout is the session builder's, or 2/5 of the session timeout when that is more than 3/5 of it). Holds become uncertain then; the session is lost after a session timeout without an answer. The client cannot be told to drop the connection, so a session whose server went silent is lost even when other servers are healthy; and its connect has no timeout of its own, so an unreachable address can hold up its reconnects for the operating system's connect timeout. |
 //! | Its read timeout is 2/3 of the session timeout rounded *down* to whole seconds, and zero below 1.5 s (it then reconnects without end). | Sessions ask for at least [`ZookeeperAsyncConnector::MIN_SESSION_TIMEOUT`]. |
 //! | The session id and the negotiated session timeout are not exposed. | The session id is learned from the owner of the session's first ephemeral node ([`Backend::session_id`] is 0 before, so a create whose reply was lost before that is not adopted but created again). The requested timeout is taken as the session's: keep it within the servers' `minSessionTimeout` and `maxSessionTimeout`, or the local lease would outlast a server that shortened it. |
 //! | No TLS and no SASL. | A session asking for either fails to connect, saying so. |
-//! | Dropping the client does not end its task, which keeps reconnecting. | The backend closes the client's session when it is done with it (for a bounded time while no server answers). |
+//! | Dropping the client does not end its task, which keeps reconnecting; its task sends its own pings into its 64-request channel and waits forever when that is full. | The backend closes the client's session when it is done with it (trying for twice the session timeout, at least 10 s, while no server answers), and hands it at most 32 unanswered requests at a time. |
 //! | A data watch on a missing node is kept by the client forever, though the server sets none. | Nothing: each costs a few dozen bytes until the session ends. |
 
 mod convert;
@@ -159,35 +159,40 @@ impl Connector for ZookeeperAsyncConnector {
         let heard = Arc::new(AtomicBool::new(false));
         {
             let (link, client_state, heard) = (link.clone(), client_state.clone(), heard.clone());
-            // Runs on the client's own task: an expiry ends the backend before the client
-            // can take another request.
             client.add_listener(move |state| {
-                #[allow(deprecated)]
-                match state {
-                    zk::ZkState::NotConnected => link.end(BackendState::Expired),
-                    zk::ZkState::AuthFailed => link.end(BackendState::AuthFailed),
-                    zk::ZkState::Closed => link.end(BackendState::Closed),
-                    _ => {}
-                }
+                link.client_state_changed(state);
                 heard.store(true, Ordering::Release);
                 client_state.send_replace(state);
             });
         }
-        for (scheme, credentials) in &config.auth {
-            client
-                .add_auth(scheme, credentials.clone())
-                .await
-                .map_err(code_of)?;
-        }
-        // Queued behind the handshake: an answer means the session is established.
-        loop {
-            match client.exists("/", false).await.map_err(code_of) {
-                Err(ZkErrorCode::ConnectionLoss) => tokio::time::sleep(RECONNECT_PAUSE).await,
-                reply if is_answer(&reply) => break,
-                Err(code) => return Err(code),
-                Ok(_) => break,
+        // Credentials, then a read queued behind them and the handshake: its answer means the
+        // session is established. Both again if the connection drops meanwhile.
+        let credentials_taken_on = loop {
+            if link.ended().is_some() {
+                return Err(link.failure());
             }
-        }
+            let connection = link.connects();
+            let mut taken = Ok(());
+            for (scheme, credentials) in &config.auth {
+                taken = client
+                    .add_auth(scheme, credentials.clone())
+                    .await
+                    .map_err(code_of);
+                if taken.is_err() {
+                    break;
+                }
+            }
+            let reply = match taken {
+                Ok(()) => client.exists("/", false).await.map_err(code_of),
+                Err(code) => Err(code),
+            };
+            match reply {
+                Err(ZkErrorCode::ConnectionLoss) => tokio::time::sleep(RECONNECT_PAUSE).await,
+                reply if is_answer(&reply) => break connection,
+                Err(code) => return Err(code),
+                Ok(_) => break connection,
+            }
+        };
         if link.ended().is_some() {
             return Err(link.failure());
         }
@@ -216,6 +221,7 @@ impl Connector for ZookeeperAsyncConnector {
                 auth: config.auth.clone(),
                 dead_after,
                 session_timeout,
+                credentials_taken_on,
             }
             .run(queued, client_states),
         );
@@ -260,12 +266,13 @@ struct ZookeeperAsyncBackend {
 }
 
 impl ZookeeperAsyncBackend {
-    /// Hands a request to the dispatcher, in call order; `request` runs on the client when
-    /// the dispatcher takes it.
+    /// Hands a request to the dispatcher, in call order. `request` runs on the client when
+    /// the dispatcher starts it, with the connection it goes out on (as counted by
+    /// [`Link::connection_now`]).
     fn send<T, F>(
         &self,
         op: &'static str,
-        request: impl FnOnce(Arc<zk::ZooKeeper>) -> F + Send + 'static,
+        request: impl FnOnce(Arc<zk::ZooKeeper>, u64) -> F + Send + 'static,
     ) -> Reply<'static, T>
     where
         T: Send + 'static,
@@ -273,10 +280,23 @@ impl ZookeeperAsyncBackend {
     {
         count_request(op);
         let (reply_tx, reply_rx) = oneshot::channel();
+        let link = self.link.clone();
         let job: Job = Box::new(move |client| {
             let client = client.clone();
+            let on = link.connection_now();
             Box::pin(async move {
-                let reply = request(client).await;
+                let reply = match request(client, on).await {
+                    // Sent before a reconnect, it reached the server ahead of the credentials:
+                    // as if lost, and the caller tries again.
+                    Err(ZkErrorCode::NoAuth) if link.connection_now() != on => {
+                        Err(ZkErrorCode::ConnectionLoss)
+                    }
+                    Err(ZkErrorCode::SessionExpired) => {
+                        link.end(BackendState::Expired);
+                        Err(ZkErrorCode::SessionExpired)
+                    }
+                    reply => reply,
+                };
                 let answered = is_answer(&reply);
                 let _ = reply_tx.send(reply);
                 answered
@@ -289,21 +309,21 @@ impl ZookeeperAsyncBackend {
         async move { reply_rx.await.unwrap_or_else(|_| Err(link.failure())) }.boxed()
     }
 
-    /// A watch's callback and the future it resolves.
+    /// A watch's callback, and what makes its future once the request went out on
+    /// connection `on`.
     fn watcher(
         &self,
     ) -> (
         impl FnOnce(zk::WatchedEvent) + Send,
-        impl FnOnce() -> WatchFuture,
+        impl FnOnce(u64) -> WatchFuture,
     ) {
-        let on = self.link.connection_now();
         let (fired_tx, fired_rx) = oneshot::channel();
         let link = self.link.clone();
         (
             move |event| {
                 let _ = fired_tx.send(event);
             },
-            move || link.watch_future(fired_rx, on),
+            move |on| link.watch_future(fired_rx, on),
         )
     }
 }
@@ -331,7 +351,7 @@ impl Backend for ZookeeperAsyncBackend {
         let (path, data, acl) = (path.to_owned(), data.to_vec(), acls_of(acl));
         let link = self.link.clone();
         let ephemeral = matches!(kind, NodeKind::Ephemeral | NodeKind::EphemeralSequential);
-        self.send("create", move |client| async move {
+        self.send("create", move |client, _| async move {
             let (path, stat) = client
                 .create2(&path, data, acl, mode_of(kind))
                 .await
@@ -349,7 +369,7 @@ impl Backend for ZookeeperAsyncBackend {
 
     fn delete(&self, path: &str, version: Option<i32>) -> Reply<'static, ()> {
         let path = path.to_owned();
-        self.send("delete", move |client| async move {
+        self.send("delete", move |client, _| async move {
             client.delete(&path, version).await.map_err(code_of)
         })
     }
@@ -361,7 +381,7 @@ impl Backend for ZookeeperAsyncBackend {
         version: Option<i32>,
     ) -> Reply<'a, Stat> {
         let (path, data) = (path.to_owned(), data.to_vec());
-        self.send("set_data", move |client| async move {
+        self.send("set_data", move |client, _| async move {
             let stat = client
                 .set_data(&path, data, version)
                 .await
@@ -372,7 +392,7 @@ impl Backend for ZookeeperAsyncBackend {
 
     fn get_data<'a>(&'a self, path: &'a str) -> Reply<'a, (Vec<u8>, Stat)> {
         let path = path.to_owned();
-        self.send("get_data", move |client| async move {
+        self.send("get_data", move |client, _| async move {
             let (data, stat) = client.get_data(&path, false).await.map_err(code_of)?;
             Ok((data, stat_of(&stat)))
         })
@@ -381,24 +401,24 @@ impl Backend for ZookeeperAsyncBackend {
     fn get_data_watch<'a>(&'a self, path: &'a str) -> Reply<'a, (Vec<u8>, Stat, WatchFuture)> {
         let path = path.to_owned();
         let (callback, watch) = self.watcher();
-        self.send("get_data", move |client| async move {
+        self.send("get_data", move |client, on| async move {
             let (data, stat) = client.get_data_w(&path, callback).await.map_err(code_of)?;
-            Ok((data, stat_of(&stat), watch()))
+            Ok((data, stat_of(&stat), watch(on)))
         })
     }
 
     fn exists_watch<'a>(&'a self, path: &'a str) -> Reply<'a, (Option<Stat>, WatchFuture)> {
         let path = path.to_owned();
         let (callback, watch) = self.watcher();
-        self.send("exists", move |client| async move {
+        self.send("exists", move |client, on| async move {
             let stat = client.exists_w(&path, callback).await.map_err(code_of)?;
-            Ok((stat.as_ref().map(stat_of), watch()))
+            Ok((stat.as_ref().map(stat_of), watch(on)))
         })
     }
 
     fn get_children<'a>(&'a self, path: &'a str) -> Reply<'a, Vec<String>> {
         let path = path.to_owned();
-        self.send("get_children", move |client| async move {
+        self.send("get_children", move |client, _| async move {
             client.get_children(&path, false).await.map_err(code_of)
         })
     }
@@ -406,12 +426,12 @@ impl Backend for ZookeeperAsyncBackend {
     fn get_children_watch<'a>(&'a self, path: &'a str) -> Reply<'a, (Vec<String>, WatchFuture)> {
         let path = path.to_owned();
         let (callback, watch) = self.watcher();
-        self.send("get_children", move |client| async move {
+        self.send("get_children", move |client, on| async move {
             let children = client
                 .get_children_w(&path, callback)
                 .await
                 .map_err(code_of)?;
-            Ok((children, watch()))
+            Ok((children, watch(on)))
         })
     }
 }

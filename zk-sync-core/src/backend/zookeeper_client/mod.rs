@@ -12,7 +12,7 @@ use super::{
 };
 use crate::error::ZkErrorCode;
 use futures::FutureExt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
 use zookeeper_client as zk;
@@ -31,14 +31,63 @@ use zookeeper_client as zk;
 ///     .await?;
 /// # drop(session); Ok(()) }
 /// ```
+///
+/// A session can start on a client the application opened itself:
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use zk_sync_core::{backend::ZookeeperClientConnector, Session};
+///
+/// let client = zookeeper_client::Client::connect("127.0.0.1:2181").await?;
+/// let session = Session::builder("127.0.0.1:2181")
+///     .connector(ZookeeperClientConnector::adopting(client))
+///     .connect()
+///     .await?;
+/// # drop(session); Ok(()) }
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct ZookeeperClientConnector {
-    _private: (),
+    // Clones share it: whichever connects first takes it.
+    adopted: Arc<Mutex<Option<zk::Client>>>,
+}
+
+impl ZookeeperClientConnector {
+    /// A connector whose first session is `client`'s, an already connected client; later
+    /// sessions (after a loss) get clients of their own, with the
+    /// [`SessionBuilder`](crate::SessionBuilder)'s options.
+    ///
+    /// The [`Session`](crate::Session) takes the ZooKeeper session over: pass the client's
+    /// last clone. A clone kept elsewhere keeps the ZooKeeper session open after the
+    /// `Session` has given it up (after a long suspension, say), and with it every node the
+    /// recipes created in it, which would then block the lock for everyone. Over a client
+    /// nobody else holds, that cannot happen: the session ends when the `Session` lets go of
+    /// it, as with a client the `Session` opened itself. The client's own options (its
+    /// session timeout, credentials, TLS) stay as they are.
+    pub fn adopting(client: zk::Client) -> ZookeeperClientConnector {
+        ZookeeperClientConnector {
+            adopted: Arc::new(Mutex::new(Some(client))),
+        }
+    }
 }
 
 #[async_trait::async_trait]
 impl Connector for ZookeeperClientConnector {
     async fn connect(&self, config: &ConnectConfig) -> Result<Arc<dyn Backend>, ZkErrorCode> {
+        let adopted = self
+            .adopted
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(client) = adopted {
+            return match state_of(client.state()) {
+                BackendState::Connected | BackendState::Disconnected => {
+                    Ok(Arc::new(ZookeeperClientBackend::new(client)))
+                }
+                BackendState::Expired => Err(ZkErrorCode::SessionExpired),
+                BackendState::AuthFailed => Err(ZkErrorCode::AuthFailed),
+                BackendState::Closed => Err(ZkErrorCode::Closed),
+            };
+        }
         let mut connector = zk::Client::connector()
             .with_session_timeout(config.session_timeout)
             .with_connection_timeout(config.connection_timeout);
