@@ -15,7 +15,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use zk_sync_core::metrics as names;
 use zk_sync_core::test_util::unique_path;
 use zk_sync_mutex::DistMutex;
-use zk_sync_testkit::{expire_session, ZkServer};
+use zk_sync_testkit::{FaultProxy, ZkServer};
 
 /// Every metric of DESIGN §7 with its type and label names.
 const DOCUMENTED: &[(&str, &str, &[&str])] = &[
@@ -62,17 +62,16 @@ async fn scraped_metrics_have_prometheus_names_units_and_no_path_labels() {
     let leading = tokio::spawn(example::lead(session.clone(), election_path.clone()));
 
     // A hold lost with its expired session, for the loss and expiry counters.
-    let victim = zk_sync_core::test_util::builder(&connect)
+    let victim_path = FaultProxy::start(server.addr()).unwrap();
+    let victim = zk_sync_core::test_util::builder(&victim_path.connect_string())
         .connect()
         .await
         .unwrap();
     let lost_path = unique_path("examples/metrics-lost");
     let lost_mutex = DistMutex::new(victim.clone(), &lost_path).unwrap();
     let guard = lost_mutex.lock().await.unwrap();
-    let credentials = victim
-        .zookeeper_client_session()
-        .expect("zookeeper-client session");
-    expire_session(&connect, credentials)
+    victim_path
+        .expire_newest_session()
         .await
         .expect("session expired");
     tokio::time::timeout(Duration::from_secs(30), guard.lost())

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use zk_sync_core::SessionState;
 use zk_sync_election::{FencingToken, LeaderElection, Leadership};
-use zk_sync_testkit::{expire_session, FaultProxy, ZkServer};
+use zk_sync_testkit::{FaultProxy, ZkServer};
 
 /// What the leader's job and the rival report, with when it happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -200,10 +200,7 @@ async fn a_cut_leader_pauses_its_job_resumes_on_reconnect_and_campaigns_again_af
     assert_eq!(observer.leader().await.unwrap().as_deref(), Some("leader"));
 
     // The session expires: the job stops, the rival leads, and the old leader queues again.
-    let credentials = session.zookeeper_client_session().unwrap();
-    expire_session(&server.connect_string(), credentials)
-        .await
-        .unwrap();
+    proxy.expire_newest_session().await.unwrap();
     let (rival_token, _) = until_rival_elected(&mut events).await;
     assert!(rival_token > token);
     assert_eq!(
