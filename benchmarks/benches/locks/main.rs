@@ -12,7 +12,7 @@
 //! `ZK_SYNC_BENCH_QUEUES` (lengths of the long queues, default `100,1000,10000`),
 //! `ZK_SYNC_BENCH_QUEUE_TIMEOUT` (seconds each phase of a long queue may take, default 300),
 //! `ZK_SYNC_BENCH_SECTIONS` (which parts to run, default
-//! `mutex,rwlock,ensemble,contended,semaphore,tls,waiters,queue`).
+//! `mutex,rwlock,ensemble,contended,semaphore,tls,wire,waiters,queue`).
 
 mod counting_alloc;
 mod peers;
@@ -20,6 +20,7 @@ mod queue;
 mod semaphore;
 mod tls;
 mod uncontended;
+mod wire;
 
 #[global_allocator]
 static ALLOCATOR: counting_alloc::Counting = counting_alloc::Counting;
@@ -58,6 +59,27 @@ fn main() {
         println!("handoffs {acquisitions}");
         return;
     }
+    if args.get(1).map(String::as_str) == Some("--wire-worker") {
+        let handoffs = runtime().block_on(wire::contended_worker(
+            &args[2],
+            &args[3],
+            args[4].parse().unwrap(),
+            &args[5],
+        ));
+        println!("handoffs {handoffs}");
+        return;
+    }
+    if args.get(1).map(String::as_str) == Some("--cpu-worker") {
+        let (cpu, wall) = runtime().block_on(wire::cpu_worker(
+            &args[2],
+            &args[3],
+            args[4].parse().unwrap(),
+            &args[5],
+        ));
+        println!("cpu_us_per_cycle {cpu:.3}");
+        println!("cycle_ms {wall:.4}");
+        return;
+    }
     if args.get(1).map(String::as_str) == Some("--worker") {
         let local = args.get(5).map(String::as_str) == Some("local");
         let (handoffs, longest_wait) = runtime().block_on(contended_worker(
@@ -91,7 +113,9 @@ fn main() {
     let queues = queue_lengths();
     let queue_timeout = Duration::from_secs(env_or("ZK_SYNC_BENCH_QUEUE_TIMEOUT", 300) as u64);
     let sections: Vec<String> = std::env::var("ZK_SYNC_BENCH_SECTIONS")
-        .unwrap_or_else(|_| "mutex,rwlock,ensemble,contended,semaphore,tls,waiters,queue".into())
+        .unwrap_or_else(|_| {
+            "mutex,rwlock,ensemble,contended,semaphore,tls,wire,waiters,queue".into()
+        })
         .split(',')
         .map(|s| s.trim().to_owned())
         .collect();
@@ -118,6 +142,9 @@ fn main() {
     }
     if run("tls") {
         tls::run(&rt, rounds, per_round);
+    }
+    if run("wire") {
+        wire::run(&server, &rt, rounds, per_round, seconds);
     }
     if run("waiters") {
         println!("## {waiters} concurrent waiters in one process\n");

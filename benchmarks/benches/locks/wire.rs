@@ -1,0 +1,197 @@
+//! The two wire clients side by side, with Curator as the peer: the uncontended `DistMutex`
+//! cycle, contended hand-offs, and the client's CPU time per cycle.
+
+use crate::uncontended::{self, Contestant};
+use crate::{
+    handoffs_of_processes, packets_received, peers, print_outcomes, zk_sync_mutex_cycle_on,
+};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use zk_sync_core::backend::{Connector, ZookeeperAsyncConnector, ZookeeperClientConnector};
+use zk_sync_core::Session;
+use zk_sync_testkit::ZkServer;
+
+/// CPU samples per wire client, alternating between them.
+const CPU_RUNS: usize = 3;
+
+/// The wire clients, by the name the worker processes take.
+pub(crate) const WIRE_CLIENTS: [&str; 2] = ["zookeeper-client", "zookeeper-async"];
+
+fn connector(wire: &str) -> Arc<dyn Connector> {
+    match wire {
+        "zookeeper-client" => Arc::new(ZookeeperClientConnector::default()),
+        "zookeeper-async" => Arc::new(ZookeeperAsyncConnector::new()),
+        other => panic!("unknown wire client {other:?}"),
+    }
+}
+
+/// A session over `wire`.
+pub(crate) async fn connect_over(connect: &str, wire: &str) -> Session {
+    Session::builder(connect)
+        .session_timeout(Duration::from_secs(10))
+        .connector(connector(wire))
+        .connect()
+        .await
+        .expect("connect")
+}
+
+pub(crate) fn run(
+    server: &ZkServer,
+    rt: &tokio::runtime::Runtime,
+    rounds: usize,
+    per_round: usize,
+    seconds: usize,
+) {
+    let connect = server.connect_string();
+    println!("## Wire clients: zookeeper-client (default) next to zookeeper-async\n");
+    let mut contestants = Vec::new();
+    for (wire, name) in WIRE_CLIENTS.iter().zip([
+        "**zk-sync `DistMutex` over zookeeper-client**",
+        "**zk-sync `DistMutex` over zookeeper-async**",
+    ]) {
+        let session = rt.block_on(connect_over(&connect, wire));
+        let cycle = rt.block_on(zk_sync_mutex_cycle_on(
+            session,
+            &format!("/bench/wire-{wire}"),
+        ));
+        contestants.push(Contestant::task(name, rt, cycle));
+    }
+    contestants.push(Contestant::peer(
+        "Curator 5.4 `InterProcessMutex`",
+        peers::Phased::start(peers::curator(&[
+            "uncontended",
+            &connect,
+            "/bench/wire-curator",
+            &per_round.to_string(),
+        ])),
+    ));
+    let outcomes =
+        uncontended::compare(|| packets_received(server), contestants, rounds, per_round);
+    print_outcomes(&outcomes);
+    println!(
+        "\nzookeeper-async / zookeeper-client time per cycle: {:.2}; over Curator: {:.2} and {:.2}\n",
+        outcomes[1].ratio_to(&outcomes[0]),
+        outcomes[0].ratio_to(&outcomes[2]),
+        outcomes[1].ratio_to(&outcomes[2]),
+    );
+
+    println!(
+        "Contended: {} processes x {} tasks on one path, {seconds} s each\n",
+        crate::PROCESSES,
+        crate::TASKS
+    );
+    println!("| wire client | hand-offs per second | requests per hand-off (server) |");
+    println!("|---|---:|---:|");
+    for wire in WIRE_CLIENTS {
+        let before = packets_received(server);
+        let handoffs = handoffs_of_processes(|| {
+            let mut command = std::process::Command::new(std::env::current_exe().unwrap());
+            command.args([
+                "--wire-worker",
+                &connect,
+                &format!("/bench/wire-contended-{wire}"),
+                &seconds.to_string(),
+                wire,
+            ]);
+            command
+        });
+        let requests = (packets_received(server) - before) as f64 / handoffs;
+        println!(
+            "| {wire} | {:.0} | {requests:.2} |",
+            handoffs / seconds as f64
+        );
+    }
+
+    let cycles = per_round * rounds;
+    println!("\nClient CPU per uncontended cycle: one process per run, {cycles} cycles after a warm-up, user + system time of all its threads ({CPU_RUNS} runs each, alternating)\n");
+    let mut samples: Vec<Vec<(f64, f64)>> = vec![Vec::new(); WIRE_CLIENTS.len()];
+    for _ in 0..CPU_RUNS {
+        for (wire, samples) in WIRE_CLIENTS.iter().zip(&mut samples) {
+            let mut command = std::process::Command::new(std::env::current_exe().unwrap());
+            command.args([
+                "--cpu-worker",
+                &connect,
+                &format!("/bench/wire-cpu-{wire}"),
+                &cycles.to_string(),
+                wire,
+            ]);
+            let values = peers::run_to_end_all(command, &["cpu_us_per_cycle", "cycle_ms"]);
+            samples.push((values[0], values[1]));
+        }
+    }
+    println!("| wire client | CPU µs per cycle (median; runs) | ms per cycle (median) |");
+    println!("|---|---:|---:|");
+    let mut medians = Vec::new();
+    for (wire, samples) in WIRE_CLIENTS.iter().zip(&samples) {
+        let cpu = median(samples.iter().map(|s| s.0).collect());
+        let wall = median(samples.iter().map(|s| s.1).collect());
+        let runs: Vec<String> = samples.iter().map(|s| format!("{:.1}", s.0)).collect();
+        println!("| {wire} | {cpu:.1} ({}) | {wall:.3} |", runs.join(", "));
+        medians.push(cpu);
+    }
+    println!(
+        "\nzookeeper-async / zookeeper-client CPU per cycle: {:.2}\n",
+        medians[1] / medians[0]
+    );
+}
+
+/// One process of the contended run over `wire`: its hand-offs.
+pub(crate) async fn contended_worker(connect: &str, path: &str, seconds: f64, wire: &str) -> u64 {
+    let session = connect_over(connect, wire).await;
+    let deadline = Instant::now() + Duration::from_secs_f64(seconds);
+    let tasks: Vec<_> = (0..crate::TASKS)
+        .map(|_| {
+            let mutex = zk_sync_mutex::DistMutex::new(session.clone(), path).unwrap();
+            tokio::spawn(async move {
+                let mut handoffs = 0u64;
+                while Instant::now() < deadline {
+                    mutex.lock().await.unwrap().unlock().await.unwrap();
+                    handoffs += 1;
+                }
+                handoffs
+            })
+        })
+        .collect();
+    let mut total = 0;
+    for task in tasks {
+        total += task.await.unwrap();
+    }
+    total
+}
+
+/// One process of the CPU run over `wire`: the CPU time (all threads) and wall time per
+/// uncontended cycle, after a warm-up.
+pub(crate) async fn cpu_worker(connect: &str, path: &str, cycles: usize, wire: &str) -> (f64, f64) {
+    let session = connect_over(connect, wire).await;
+    let cycle = zk_sync_mutex_cycle_on(session, path).await;
+    for _ in 0..500 {
+        cycle().await;
+    }
+    let (cpu_before, wall_before) = (cpu_time(), Instant::now());
+    for _ in 0..cycles {
+        cycle().await;
+    }
+    let cpu = cpu_time() - cpu_before;
+    let wall = wall_before.elapsed();
+    (
+        cpu.as_secs_f64() * 1e6 / cycles as f64,
+        wall.as_secs_f64() * 1e3 / cycles as f64,
+    )
+}
+
+/// User plus system time of every thread of this process so far.
+fn cpu_time() -> Duration {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage fills the struct it is given; RUSAGE_SELF always succeeds.
+    let usage = unsafe {
+        libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr());
+        usage.assume_init()
+    };
+    let of = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    of(usage.ru_utime) + of(usage.ru_stime)
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
