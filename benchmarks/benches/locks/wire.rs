@@ -14,6 +14,9 @@ use zk_sync_testkit::ZkServer;
 /// CPU samples per wire client, alternating between them.
 const CPU_RUNS: usize = 3;
 
+/// Cycles a CPU worker runs before it measures.
+const CPU_WARM_UP: usize = 500;
+
 /// The wire clients, by the name the worker processes take.
 pub(crate) const WIRE_CLIENTS: [&str; 2] = ["zookeeper-client", "zookeeper-async"];
 
@@ -104,7 +107,7 @@ pub(crate) fn run(
 
     let cycles = per_round * rounds;
     println!("\nClient CPU per uncontended cycle: one process per run, {cycles} cycles after a warm-up, user + system time of all its threads ({CPU_RUNS} runs each, alternating)\n");
-    let mut samples: Vec<Vec<(f64, f64)>> = vec![Vec::new(); WIRE_CLIENTS.len()];
+    let mut samples: Vec<Vec<(f64, f64, f64)>> = vec![Vec::new(); WIRE_CLIENTS.len()];
     for _ in 0..CPU_RUNS {
         for (wire, samples) in WIRE_CLIENTS.iter().zip(&mut samples) {
             let mut command = std::process::Command::new(std::env::current_exe().unwrap());
@@ -115,23 +118,32 @@ pub(crate) fn run(
                 &cycles.to_string(),
                 wire,
             ]);
+            let before = packets_received(server);
             let values = peers::run_to_end_all(command, &["cpu_us_per_cycle", "cycle_ms"]);
-            samples.push((values[0], values[1]));
+            let requests =
+                (packets_received(server) - before) as f64 / (cycles + CPU_WARM_UP) as f64;
+            samples.push((values[0], values[1], requests));
         }
     }
-    println!("| wire client | CPU µs per cycle (median; runs) | ms per cycle (median) |");
-    println!("|---|---:|---:|");
+    println!("| wire client | CPU µs per cycle (median; runs) | ms per cycle (median) | requests per cycle (server) | CPU µs per request |");
+    println!("|---|---:|---:|---:|---:|");
     let mut medians = Vec::new();
     for (wire, samples) in WIRE_CLIENTS.iter().zip(&samples) {
         let cpu = median(samples.iter().map(|s| s.0).collect());
         let wall = median(samples.iter().map(|s| s.1).collect());
+        let requests = median(samples.iter().map(|s| s.2).collect());
         let runs: Vec<String> = samples.iter().map(|s| format!("{:.1}", s.0)).collect();
-        println!("| {wire} | {cpu:.1} ({}) | {wall:.3} |", runs.join(", "));
-        medians.push(cpu);
+        println!(
+            "| {wire} | {cpu:.1} ({}) | {wall:.3} | {requests:.2} | {:.1} |",
+            runs.join(", "),
+            cpu / requests
+        );
+        medians.push((cpu, cpu / requests));
     }
     println!(
-        "\nzookeeper-async / zookeeper-client CPU per cycle: {:.2}\n",
-        medians[1] / medians[0]
+        "\nzookeeper-async / zookeeper-client CPU per cycle: {:.2}; per request: {:.2}\n",
+        medians[1].0 / medians[0].0,
+        medians[1].1 / medians[0].1
     );
 }
 
@@ -164,19 +176,24 @@ pub(crate) async fn contended_worker(connect: &str, path: &str, seconds: f64, wi
 pub(crate) async fn cpu_worker(connect: &str, path: &str, cycles: usize, wire: &str) -> (f64, f64) {
     let session = connect_over(connect, wire).await;
     let cycle = zk_sync_mutex_cycle_on(session, path).await;
-    for _ in 0..500 {
-        cycle().await;
-    }
-    let (cpu_before, wall_before) = (cpu_time(), Instant::now());
-    for _ in 0..cycles {
-        cycle().await;
-    }
-    let cpu = cpu_time() - cpu_before;
-    let wall = wall_before.elapsed();
-    (
-        cpu.as_secs_f64() * 1e6 / cycles as f64,
-        wall.as_secs_f64() * 1e3 / cycles as f64,
-    )
+    // As a runtime task, the way a service runs its work (and the uncontended rounds do).
+    tokio::spawn(async move {
+        for _ in 0..CPU_WARM_UP {
+            cycle().await;
+        }
+        let (cpu_before, wall_before) = (cpu_time(), Instant::now());
+        for _ in 0..cycles {
+            cycle().await;
+        }
+        let cpu = cpu_time() - cpu_before;
+        let wall = wall_before.elapsed();
+        (
+            cpu.as_secs_f64() * 1e6 / cycles as f64,
+            wall.as_secs_f64() * 1e3 / cycles as f64,
+        )
+    })
+    .await
+    .expect("the measured task")
 }
 
 /// User plus system time of every thread of this process so far.
