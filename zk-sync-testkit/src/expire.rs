@@ -60,6 +60,23 @@ pub async fn expire_session(
     expire_with_password(servers, session_id, password).await
 }
 
+/// [`expire_session`] for a session known by its id and password, whatever client opened it
+/// (a [`FaultProxy`](crate::FaultProxy) reads them off the handshakes it forwards:
+/// [`FaultProxy::sessions`](crate::FaultProxy::sessions)). A session that is already gone
+/// returns `Ok` at once.
+///
+/// # Errors
+///
+/// As [`expire_session`].
+pub async fn expire_session_with_password(
+    connect_string: &str,
+    session_id: i64,
+    password: &[u8],
+) -> Result<(), TestkitError> {
+    let servers = parse_connect_string(connect_string)?;
+    expire_with_password(servers, session_id, password.to_vec()).await
+}
+
 /// Steps 2 to 4 of [`expire_session`], for a session whose password is known.
 pub(crate) async fn expire_with_password(
     servers: Vec<SocketAddr>,

@@ -4,7 +4,8 @@
 //!   every test of a test binary the same one), with stop / kill / restart / pause / resume.
 //! * [`ZkEnsemble`]: a quorum of several servers, with per-server faults and leader lookup.
 //! * [`FaultProxy`]: a TCP proxy that can cut or blackhole a client's connection.
-//! * [`expire_session`]: expires a live session on the server.
+//! * [`expire_session`], [`expire_session_with_password`] and
+//!   [`FaultProxy::expire_newest_session`]: expire a live session on the server.
 //! * [`curator_classpath`], [`compile_java`], [`java_command`]: run small Apache Curator
 //!   programs against the servers to check interoperability with Java clients, and
 //!   [`go_zookeeper_program`] to build go-zookeeper programs for Go clients.
@@ -46,7 +47,7 @@ mod wire;
 pub use child::{pause_process, resume_process, TestChild};
 pub use ensemble::ZkEnsemble;
 pub use error::TestkitError;
-pub use expire::expire_session;
+pub use expire::{expire_session, expire_session_with_password};
 pub use go::go_zookeeper_program;
 pub use java::{
     compile_java, curator_classpath, curator_program, java_command, java_path, javac_path,

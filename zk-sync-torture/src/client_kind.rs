@@ -10,6 +10,9 @@ pub enum ClientKind {
     /// zk-sync with local hand-off: the process's tasks share one node on the path
     /// (`zk-sync-torture worker --local-handoff`).
     ZkSyncLocal,
+    /// zk-sync over the `zookeeper-async` wire client
+    /// (`zk-sync-torture worker --wire-client zookeeper-async`).
+    ZkSyncAsync,
     /// Apache Curator 5.4 (`InterProcessMutex`, `InterProcessReadWriteLock`, `LeaderLatch`).
     Curator,
     /// go-zookeeper's `zk.NewLock`.
@@ -17,9 +20,13 @@ pub enum ClientKind {
 }
 
 impl ClientKind {
-    /// Whether the process runs zk-sync (with or without local hand-off).
+    /// Whether the process runs zk-sync (with or without local hand-off, over either wire
+    /// client).
     pub fn is_zk_sync(self) -> bool {
-        matches!(self, ClientKind::ZkSync | ClientKind::ZkSyncLocal)
+        matches!(
+            self,
+            ClientKind::ZkSync | ClientKind::ZkSyncLocal | ClientKind::ZkSyncAsync
+        )
     }
 
     /// The name used in logs and tables.
@@ -27,6 +34,7 @@ impl ClientKind {
         match self {
             ClientKind::ZkSync => "zk-sync",
             ClientKind::ZkSyncLocal => "zk-sync-local",
+            ClientKind::ZkSyncAsync => "zk-sync-async",
             ClientKind::Curator => "curator",
             ClientKind::Go => "go",
         }

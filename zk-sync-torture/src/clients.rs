@@ -59,6 +59,30 @@ impl ClientLink {
     pub fn restore(&self) {
         self.proxies.iter().for_each(FaultProxy::restore);
     }
+
+    /// Expires, in the background, every session whose handshake went through this link
+    /// (those already gone are passed over at once), with `servers` the ensemble's own
+    /// connect string.
+    pub fn expire_sessions(&self, servers: &str) {
+        let sessions: Vec<_> = self.proxies.iter().flat_map(FaultProxy::sessions).collect();
+        let servers = servers.to_owned();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("tokio runtime");
+            for session in sessions {
+                let expired = runtime.block_on(zk_sync_testkit::expire_session_with_password(
+                    &servers,
+                    session.id,
+                    &session.password,
+                ));
+                if let Err(error) = expired {
+                    eprintln!("torture: expiring session {:#x}: {error}", session.id);
+                }
+            }
+        });
+    }
 }
 
 /// What every client of a run shares.
@@ -124,7 +148,7 @@ impl ClientProcess {
         let link = ClientLink::new(ensemble)?;
         let log = settings.dir.join(format!("{id}.log"));
         let mut command = match kind {
-            ClientKind::ZkSync | ClientKind::ZkSyncLocal => {
+            ClientKind::ZkSync | ClientKind::ZkSyncLocal | ClientKind::ZkSyncAsync => {
                 let mut command = Command::new(&settings.worker_exe);
                 command.arg("worker").args([
                     "--servers",
@@ -134,6 +158,9 @@ impl ClientProcess {
                 ]);
                 if kind == ClientKind::ZkSyncLocal {
                     command.args(["--local-handoff", &LOCAL_HANDOFFS.to_string()]);
+                }
+                if kind == ClientKind::ZkSyncAsync {
+                    command.args(["--wire-client", "zookeeper-async"]);
                 }
                 command
             }

@@ -232,7 +232,12 @@ impl Injector<'_> {
                 self.millis(rng, 1.3, 2.0)
             }
             Fault::ExpireSession => {
-                clients[index].send("expire");
+                match clients[index].kind {
+                    ClientKind::ZkSyncAsync => {
+                        clients[index].link.expire_sessions(&self.settings.servers)
+                    }
+                    _ => clients[index].send("expire"),
+                }
                 Duration::from_millis(500)
             }
             Fault::KillClient => {

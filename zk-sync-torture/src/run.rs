@@ -22,6 +22,8 @@ pub struct Population {
     pub zk_sync: (usize, usize),
     /// zk-sync processes with local hand-off, and tasks per process (mutex and rwlock runs).
     pub zk_sync_local: (usize, usize),
+    /// zk-sync processes over the `zookeeper-async` wire client, and tasks per process.
+    pub zk_sync_async: (usize, usize),
     /// Curator processes and tasks per process.
     pub curator: (usize, usize),
     /// go-zookeeper processes and tasks per process (mutex runs only).
@@ -34,6 +36,7 @@ impl Population {
         match kind {
             ClientKind::ZkSync => self.zk_sync.1,
             ClientKind::ZkSyncLocal => self.zk_sync_local.1,
+            ClientKind::ZkSyncAsync => self.zk_sync_async.1,
             ClientKind::Curator => self.curator.1,
             ClientKind::Go => self.go.1,
         }
@@ -43,6 +46,7 @@ impl Population {
         let mut kinds = Vec::new();
         kinds.extend(vec![ClientKind::ZkSync; self.zk_sync.0]);
         kinds.extend(vec![ClientKind::ZkSyncLocal; self.zk_sync_local.0]);
+        kinds.extend(vec![ClientKind::ZkSyncAsync; self.zk_sync_async.0]);
         kinds.extend(vec![ClientKind::Curator; self.curator.0]);
         kinds.extend(vec![ClientKind::Go; self.go.0]);
         kinds
@@ -83,9 +87,10 @@ pub struct Config {
 }
 
 impl Config {
-    /// The standard run of `primitive`: 3 zk-sync processes, 2 Curator processes, for the
-    /// mutex and the rwlock one zk-sync process of 4 tasks with local hand-off, for the mutex
-    /// 2 go-zookeeper processes, a 4 s session timeout, the whole fault menu.
+    /// The standard run of `primitive`: 3 zk-sync processes, one more over the
+    /// `zookeeper-async` wire client, 2 Curator processes, for the mutex and the rwlock one
+    /// zk-sync process of 4 tasks with local hand-off, for the mutex 2 go-zookeeper
+    /// processes, a 4 s session timeout, the whole fault menu.
     pub fn standard(primitive: Mode, duration: Duration, seed: u64, worker_exe: PathBuf) -> Config {
         let go = match primitive {
             Mode::Mutex => (2, 2),
@@ -102,6 +107,7 @@ impl Config {
             population: Population {
                 zk_sync: (3, 3),
                 zk_sync_local,
+                zk_sync_async: (1, 3),
                 curator: (2, 2),
                 go,
             },

@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
+use zk_sync_core::backend::ZookeeperAsyncConnector;
 use zk_sync_core::{Session, SessionState};
 use zk_sync_election::LeaderElection;
 use zk_sync_mutex::DistMutex;
@@ -94,6 +95,18 @@ pub struct WorkerArgs {
     /// at most this many times once another contender waits.
     #[arg(long)]
     pub local_handoff: Option<u32>,
+    /// The wire client the session goes through.
+    #[arg(long, value_enum, default_value = "zookeeper-client")]
+    pub wire_client: WireClient,
+}
+
+/// A wire client of zk-sync's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum WireClient {
+    /// `zookeeper-client`, the default.
+    ZookeeperClient,
+    /// `zookeeper-async`.
+    ZookeeperAsync,
 }
 
 /// How long after standard input ends the process may take to finish its holds and exit.
@@ -133,9 +146,10 @@ async fn run(args: WorkerArgs) -> i32 {
             return 2;
         }
     };
-    let kind = match args.local_handoff {
-        Some(_) => ClientKind::ZkSyncLocal,
-        None => ClientKind::ZkSync,
+    let kind = match (args.local_handoff, args.wire_client) {
+        (Some(_), _) => ClientKind::ZkSyncLocal,
+        (None, WireClient::ZookeeperAsync) => ClientKind::ZkSyncAsync,
+        (None, WireClient::ZookeeperClient) => ClientKind::ZkSync,
     };
     log.emit(
         None,
@@ -143,11 +157,18 @@ async fn run(args: WorkerArgs) -> i32 {
         &[("kind", &kind.label()), ("pid", &std::process::id())],
     );
     let session = loop {
-        let connected = Session::builder(&args.connect)
+        let builder = Session::builder(&args.connect)
             .session_timeout(Duration::from_millis(args.session_timeout_ms))
-            .connection_timeout(Duration::from_millis(args.session_timeout_ms))
-            .connect()
-            .await;
+            .connection_timeout(Duration::from_millis(args.session_timeout_ms));
+        let connected = match args.wire_client {
+            WireClient::ZookeeperClient => builder.connect().await,
+            WireClient::ZookeeperAsync => {
+                builder
+                    .connector(ZookeeperAsyncConnector::new())
+                    .connect()
+                    .await
+            }
+        };
         match connected {
             Ok(session) => break session,
             Err(error) => {
@@ -246,7 +267,9 @@ async fn log_session_states(context: Arc<Context>) {
     }
 }
 
-/// Expires this process's current session on the server, as the fault injector asked.
+/// Expires this process's current session on the server, as the fault injector asked (the
+/// injector expires a `zookeeper-async` client's itself: that client does not tell its
+/// session's password).
 async fn expire(context: Arc<Context>) {
     let Some(session) = context.session.zookeeper_client_session() else {
         return;

@@ -57,6 +57,7 @@ fn assert_meaningful_and_clean(config: &Config, report: &Report) {
     for (kind, processes) in [
         (ClientKind::ZkSync, population.zk_sync.0),
         (ClientKind::ZkSyncLocal, population.zk_sync_local.0),
+        (ClientKind::ZkSyncAsync, population.zk_sync_async.0),
         (ClientKind::Curator, population.curator.0),
         (ClientKind::Go, population.go.0),
     ] {
@@ -112,6 +113,7 @@ fn the_checker_catches_a_lock_that_lets_everyone_in() {
     config.population = Population {
         zk_sync: (2, 2),
         zk_sync_local: (0, 0),
+        zk_sync_async: (0, 0),
         curator: (0, 0),
         go: (0, 0),
     };
@@ -129,6 +131,7 @@ fn the_checker_catches_a_client_that_ignores_uncertain_when_paused() {
     config.population = Population {
         zk_sync: (2, 2),
         zk_sync_local: (0, 0),
+        zk_sync_async: (0, 0),
         curator: (0, 0),
         go: (0, 0),
     };
