@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{server, unique_path, wait_for_state};
+use common::{connected_sessions, server, unique_path, wait_for_state};
 use std::time::Duration;
 use zk_sync_core::contender::{Exclusive, LossReason};
 use zk_sync_core::test_util::WireClient;
@@ -25,17 +25,6 @@ async fn adopting(connect_string: &str) -> Session {
         .expect("a session on the adopted client")
 }
 
-/// The session ids the server has a connection for (`cons`).
-fn connected_sessions() -> Vec<i64> {
-    let cons = server().four_letter("cons").expect("cons");
-    cons.split("sid=0x")
-        .skip(1)
-        .filter_map(|rest| {
-            let hex: String = rest.chars().take_while(char::is_ascii_hexdigit).collect();
-            i64::from_str_radix(&hex, 16).ok()
-        })
-        .collect()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_adopted_clients_session_is_the_first_epoch_and_closes_with_the_session() {

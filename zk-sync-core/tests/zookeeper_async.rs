@@ -6,7 +6,10 @@
 
 mod common;
 
-use common::{children, eventually, server, unique_path, wait_for_state};
+use common::{
+    children, connected_sessions, cut_and_reconnect, eventually, server, unique_path,
+    wait_for_state,
+};
 use std::time::Duration;
 use zk_sync_core::backend::fault::{FaultPlan, FaultyConnector, Op};
 use zk_sync_core::backend::{Acl, NodeEvent, NodeKind, ZookeeperAsyncConnector};
@@ -30,17 +33,6 @@ async fn session(connect_string: &str) -> Session {
         .expect("connect over zookeeper-async")
 }
 
-/// The session ids the server has a connection for (`cons`).
-fn connected_sessions() -> Vec<i64> {
-    let cons = server().four_letter("cons").expect("cons");
-    cons.split("sid=0x")
-        .skip(1)
-        .filter_map(|rest| {
-            let hex: String = rest.chars().take_while(char::is_ascii_hexdigit).collect();
-            i64::from_str_radix(&hex, 16).ok()
-        })
-        .collect()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_reach_the_server_in_call_order_without_being_polled() {
@@ -97,10 +89,7 @@ async fn a_watch_set_before_a_reconnect_resolves_watch_lost() {
         .await
         .unwrap();
     let (_, _, watch) = epoch.backend().get_data_watch(&path).await.unwrap();
-    proxy.cut();
-    wait_for_state(&session, SessionState::Suspended, TIMEOUT).await;
-    proxy.restore();
-    wait_for_state(&session, SessionState::Reconnected, TIMEOUT).await;
+    cut_and_reconnect(&proxy, &session).await;
     // The server forgot the watch with the old connection, and the client does not set it
     // again: it would never fire.
     let event = tokio::time::timeout(TIMEOUT, watch).await;
@@ -127,10 +116,7 @@ async fn a_waiter_whose_watch_died_in_a_reconnect_still_gets_the_lock() {
     })
     .await;
     // The client reconnects to the same session and does not set the watch again.
-    proxy.cut();
-    wait_for_state(&waiter_session, SessionState::Suspended, TIMEOUT).await;
-    proxy.restore();
-    wait_for_state(&waiter_session, SessionState::Reconnected, TIMEOUT).await;
+    cut_and_reconnect(&proxy, &waiter_session).await;
     eventually(TIMEOUT, "the watch armed again", || {
         let session = waiter_session.clone();
         async move { session.armed_watches() == 1 }
@@ -158,10 +144,7 @@ async fn a_holder_whose_watch_died_in_a_reconnect_still_learns_its_node_was_dele
             async move { session.armed_watches() == 1 }
         })
         .await;
-        proxy.cut();
-        wait_for_state(&session, SessionState::Suspended, TIMEOUT).await;
-        proxy.restore();
-        wait_for_state(&session, SessionState::Reconnected, TIMEOUT).await;
+        cut_and_reconnect(&proxy, &session).await;
         eventually(TIMEOUT, "the watch armed again", || {
             let session = session.clone();
             async move { session.armed_watches() == 1 }
@@ -195,10 +178,7 @@ async fn credentials_are_sent_again_after_a_reconnect() {
         .release()
         .await
         .unwrap();
-    proxy.cut();
-    wait_for_state(&session, SessionState::Suspended, TIMEOUT).await;
-    proxy.restore();
-    wait_for_state(&session, SessionState::Reconnected, TIMEOUT).await;
+    cut_and_reconnect(&proxy, &session).await;
     // The directory lets only this identity create: without the credentials, NoAuth.
     let again = queue.acquire(&Exclusive::LOCK, 0, b"").await.unwrap();
     assert_eq!(again.epoch(), 1);

@@ -60,11 +60,13 @@ fn main() {
         return;
     }
     if args.get(1).map(String::as_str) == Some("--wire-worker") {
-        let handoffs = runtime().block_on(wire::contended_worker(
-            &args[2],
+        let runtime = runtime();
+        let session = runtime.block_on(wire::connect_over(&args[2], &args[5]));
+        let (handoffs, _) = runtime.block_on(contended_worker(
+            session,
             &args[3],
             args[4].parse().unwrap(),
-            &args[5],
+            false,
         ));
         println!("handoffs {handoffs}");
         return;
@@ -82,8 +84,10 @@ fn main() {
     }
     if args.get(1).map(String::as_str) == Some("--worker") {
         let local = args.get(5).map(String::as_str) == Some("local");
-        let (handoffs, longest_wait) = runtime().block_on(contended_worker(
-            &args[2],
+        let runtime = runtime();
+        let session = runtime.block_on(connect(&args[2]));
+        let (handoffs, longest_wait) = runtime.block_on(contended_worker(
+            session,
             &args[3],
             args[4].parse().unwrap(),
             local,
@@ -327,11 +331,7 @@ fn packets_in(mntr: &str) -> u64 {
 }
 
 async fn connect(connect: &str) -> Session {
-    Session::builder(connect)
-        .session_timeout(Duration::from_secs(10))
-        .connect()
-        .await
-        .expect("connect")
+    wire::connect_over(connect, "zookeeper-client").await
 }
 
 /// The mutex comparison again on a 3-server ensemble, every client on the same follower (as
@@ -369,16 +369,21 @@ fn floor_ours_curator<'a>(
             rt,
             rt.block_on(zk_sync_mutex_cycle(connect)),
         ),
-        Contestant::peer(
-            "Curator 5.4 `InterProcessMutex`",
-            peers::Phased::start(peers::curator(&[
-                "uncontended",
-                connect,
-                "/bench/curator-uncontended",
-                &per_round.to_string(),
-            ])),
-        ),
+        curator_mutex(connect, "/bench/curator-uncontended", per_round),
     ]
+}
+
+/// Curator's `InterProcessMutex` on `path`, `per_round` uncontended cycles a round.
+fn curator_mutex<'a>(connect: &str, path: &str, per_round: usize) -> Contestant<'a> {
+    Contestant::peer(
+        "Curator 5.4 `InterProcessMutex`",
+        peers::Phased::start(peers::curator(&[
+            "uncontended",
+            connect,
+            path,
+            &per_round.to_string(),
+        ])),
+    )
 }
 
 /// The ratios of the outcomes of [`floor_ours_curator`]'s contestants.
@@ -516,12 +521,11 @@ async fn zk_sync_rwlock_cycle(
 /// are separate contenders), locking and unlocking until the deadline.
 /// One process of the contended run: its hand-offs and the longest a `lock()` waited.
 async fn contended_worker(
-    connect_string: &str,
+    session: Session,
     path: &str,
     seconds: f64,
     local: bool,
 ) -> (u64, Duration) {
-    let session = connect(connect_string).await;
     let deadline = Instant::now() + Duration::from_secs_f64(seconds);
     let mut tasks = Vec::new();
     for _ in 0..TASKS {

@@ -3,7 +3,8 @@
 
 use crate::uncontended::{self, Contestant};
 use crate::{
-    handoffs_of_processes, packets_received, peers, print_outcomes, zk_sync_mutex_cycle_on,
+    curator_mutex, handoffs_of_processes, packets_received, peers, print_outcomes,
+    zk_sync_mutex_cycle_on,
 };
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -59,15 +60,7 @@ pub(crate) fn run(
         ));
         contestants.push(Contestant::task(name, rt, cycle));
     }
-    contestants.push(Contestant::peer(
-        "Curator 5.4 `InterProcessMutex`",
-        peers::Phased::start(peers::curator(&[
-            "uncontended",
-            &connect,
-            "/bench/wire-curator",
-            &per_round.to_string(),
-        ])),
-    ));
+    contestants.push(curator_mutex(&connect, "/bench/wire-curator", per_round));
     let outcomes =
         uncontended::compare(|| packets_received(server), contestants, rounds, per_round);
     print_outcomes(&outcomes);
@@ -145,30 +138,6 @@ pub(crate) fn run(
         medians[1].0 / medians[0].0,
         medians[1].1 / medians[0].1
     );
-}
-
-/// One process of the contended run over `wire`: its hand-offs.
-pub(crate) async fn contended_worker(connect: &str, path: &str, seconds: f64, wire: &str) -> u64 {
-    let session = connect_over(connect, wire).await;
-    let deadline = Instant::now() + Duration::from_secs_f64(seconds);
-    let tasks: Vec<_> = (0..crate::TASKS)
-        .map(|_| {
-            let mutex = zk_sync_mutex::DistMutex::new(session.clone(), path).unwrap();
-            tokio::spawn(async move {
-                let mut handoffs = 0u64;
-                while Instant::now() < deadline {
-                    mutex.lock().await.unwrap().unlock().await.unwrap();
-                    handoffs += 1;
-                }
-                handoffs
-            })
-        })
-        .collect();
-    let mut total = 0;
-    for task in tasks {
-        total += task.await.unwrap();
-    }
-    total
 }
 
 /// One process of the CPU run over `wire`: the CPU time (all threads) and wall time per

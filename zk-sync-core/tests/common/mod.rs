@@ -24,3 +24,24 @@ pub async fn session_to(connect_string: &str) -> Session {
         .await
         .expect("connect")
 }
+
+/// The session ids the shared server has a connection for (`cons`).
+pub fn connected_sessions() -> Vec<i64> {
+    let cons = server().four_letter("cons").expect("cons");
+    cons.split("sid=0x")
+        .skip(1)
+        .filter_map(|rest| {
+            let hex: String = rest.chars().take_while(char::is_ascii_hexdigit).collect();
+            i64::from_str_radix(&hex, 16).ok()
+        })
+        .collect()
+}
+
+/// Cuts `session`'s connection through `proxy` and lets it reconnect to the same session.
+pub async fn cut_and_reconnect(proxy: &zk_sync_testkit::FaultProxy, session: &Session) {
+    let limit = Duration::from_secs(10);
+    proxy.cut();
+    wait_for_state(session, zk_sync_core::SessionState::Suspended, limit).await;
+    proxy.restore();
+    wait_for_state(session, zk_sync_core::SessionState::Reconnected, limit).await;
+}
