@@ -25,7 +25,6 @@ async fn adopting(connect_string: &str) -> Session {
         .expect("a session on the adopted client")
 }
 
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_adopted_clients_session_is_the_first_epoch_and_closes_with_the_session() {
     let proxy = FaultProxy::start(server().addr()).unwrap();

@@ -33,7 +33,6 @@ async fn session(connect_string: &str) -> Session {
         .expect("connect over zookeeper-async")
 }
 
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_reach_the_server_in_call_order_without_being_polled() {
     let session = session(&server().connect_string()).await;
@@ -279,4 +278,45 @@ async fn tls_and_sasl_are_refused_at_connect() {
         .unwrap_err();
     assert!(matches!(sasl, Error::Connect { .. }), "{sasl}");
     assert!(sasl.to_string().contains("no TLS and no SASL"), "{sasl}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn its_directories_are_persistent_for_want_of_a_container_request() {
+    let acl = [Acl::anyone_all()];
+    let dir = unique_path("async/containers");
+    let mut made = Vec::new();
+    let sessions = [
+        session(&server().connect_string()).await,
+        common::session_to(&server().connect_string()).await,
+    ];
+    for session in &sessions {
+        let epoch = session.live_epoch().await.unwrap();
+        let sub = format!("{dir}/{}", made.len());
+        epoch.create_containers(&sub, &acl).await.unwrap();
+        let child = format!("{sub}/x");
+        epoch
+            .backend()
+            .create(&child, b"", NodeKind::Ephemeral, &acl)
+            .await
+            .unwrap();
+        made.push((epoch, sub, child));
+    }
+    for (epoch, _, child) in &made {
+        assert!(epoch.delete(child).await.unwrap());
+    }
+    let [(epoch, over_async, _), (_, over_default, _)] = &made[..] else {
+        unreachable!()
+    };
+    // The server removes an empty container on its next pass (every second in the testkit);
+    // by the time the default client's is gone, the same pass has seen the other one empty.
+    eventually(
+        TIMEOUT,
+        "the default client's container removed",
+        || async { epoch.data(over_default).await.unwrap().is_none() },
+    )
+    .await;
+    assert!(
+        epoch.data(over_async).await.unwrap().is_some(),
+        "a persistent node stays"
+    );
 }
