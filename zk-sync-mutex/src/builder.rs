@@ -1,9 +1,10 @@
 //! [`DistMutexBuilder`]: a [`DistMutex`] with local hand-off.
 
 use crate::mutex::{DistMutex, LocalMode};
+use std::sync::Arc;
 use std::time::Duration;
 use zk_sync_core::local::{LocalHandoff, LocalQueue};
-use zk_sync_core::{ContenderQueue, Error, Session};
+use zk_sync_core::{ContenderQueue, Error, InvalidArgument, Session};
 
 /// Builds a [`DistMutex`]; from [`DistMutex::builder`].
 ///
@@ -56,6 +57,7 @@ pub struct DistMutexBuilder {
     path: String,
     local_handoff: bool,
     handoff: LocalHandoff,
+    node_data: Vec<u8>,
 }
 
 impl DistMutexBuilder {
@@ -65,6 +67,7 @@ impl DistMutexBuilder {
             path: path.to_owned(),
             local_handoff: false,
             handoff: LocalHandoff::default(),
+            node_data: Vec::new(),
         }
     }
 
@@ -91,12 +94,43 @@ impl DistMutexBuilder {
         self
     }
 
+    /// The data each contender node of this mutex carries, for whoever looks at the queue:
+    /// Curator stores the holder's IP address there, `zk-sync lock --id` an id of the user's
+    /// choosing, and `zk-sync inspect` shows it. Default empty.
+    ///
+    /// Not with [local hand-off](Self::local_handoff), whose node is shared by every
+    /// `DistMutex` of the process on the path: [`build`](Self::build) refuses the two together.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn demo(session: zk_sync_mutex::Session) -> Result<(), zk_sync_mutex::Error> {
+    /// use zk_sync_mutex::DistMutex;
+    ///
+    /// let mutex = DistMutex::builder(session, "/locks/orders")
+    ///     .node_data("billing-worker-3")
+    ///     .build()?;
+    /// let guard = mutex.lock().await?;     // its node holds "billing-worker-3"
+    /// # drop(guard); Ok(()) }
+    /// ```
+    pub fn node_data(mut self, data: impl Into<Vec<u8>>) -> DistMutexBuilder {
+        self.node_data = data.into();
+        self
+    }
+
     /// The mutex.
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidArgument`] for a path that is not absolute and clean.
+    /// [`Error::InvalidArgument`] for a path that is not absolute and clean, or for
+    /// [`node_data`](Self::node_data) together with local hand-off.
     pub fn build(self) -> Result<DistMutex, Error> {
+        if self.local_handoff && !self.node_data.is_empty() {
+            return Err(InvalidArgument::Other(
+                "node data cannot be combined with local hand-off: the node is shared".into(),
+            )
+            .into());
+        }
         let queue = ContenderQueue::new(self.session, &self.path, "mutex")?;
         let local = match self.local_handoff {
             true => Some(LocalMode {
@@ -105,6 +139,10 @@ impl DistMutexBuilder {
             }),
             false => None,
         };
-        Ok(DistMutex::from_parts(queue, local))
+        Ok(DistMutex::from_parts(
+            queue,
+            local,
+            Arc::from(self.node_data),
+        ))
     }
 }

@@ -41,6 +41,7 @@ pub(crate) static RECIPE: Exclusive = Exclusive::LOCK;
 pub struct DistMutex {
     queue: ContenderQueue,
     local: Option<LocalMode>,
+    node_data: Arc<[u8]>,
 }
 
 /// The local queue a mutex with local hand-off shares, and its own settings.
@@ -90,8 +91,16 @@ impl DistMutex {
         DistMutexBuilder::new(session, path)
     }
 
-    pub(crate) fn from_parts(queue: ContenderQueue, local: Option<LocalMode>) -> DistMutex {
-        DistMutex { queue, local }
+    pub(crate) fn from_parts(
+        queue: ContenderQueue,
+        local: Option<LocalMode>,
+        node_data: Arc<[u8]>,
+    ) -> DistMutex {
+        DistMutex {
+            queue,
+            local,
+            node_data,
+        }
     }
 
     /// Whether the process's tasks share one node on this path (see [`DistMutexBuilder`]).
@@ -149,7 +158,7 @@ impl DistMutex {
             // Boxed: a waiter's task carries the size of this future, and the walk of a
             // node's own makes it several times larger than a local waiter needs.
             None => Ok(Holding::Own(
-                Box::pin(self.queue.acquire(&RECIPE, 0, b"")).await?,
+                Box::pin(self.queue.acquire(&RECIPE, 0, &self.node_data)).await?,
             )),
         }
     }
@@ -163,7 +172,7 @@ impl DistMutex {
                 .map(Holding::Local)),
             None => Ok(self
                 .queue
-                .try_acquire(&RECIPE, 0, b"")
+                .try_acquire(&RECIPE, 0, &self.node_data)
                 .await?
                 .map(Holding::Own)),
         }

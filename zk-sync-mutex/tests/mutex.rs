@@ -131,6 +131,32 @@ async fn nodes_use_curators_protected_lock_names() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_data_is_written_into_every_contender_node() {
+    let session = session_to(&ZkServer::shared().connect_string(), TIMEOUT).await;
+    let path = unique_path("node-data");
+    let mutex = DistMutex::builder(session.clone(), &path)
+        .node_data("worker-7")
+        .build()
+        .unwrap();
+    let guard = mutex.lock().await.unwrap();
+    let epoch = session.live_epoch().await.unwrap();
+    let (data, _) = epoch.data(guard.path()).await.unwrap().expect("the node");
+    assert_eq!(data, b"worker-7");
+    guard.unlock().await.unwrap();
+    let tried = mutex.try_lock().await.unwrap();
+    let (data, _) = epoch.data(tried.path()).await.unwrap().expect("the node");
+    assert_eq!(data, b"worker-7", "try_lock writes it too");
+    tried.unlock().await.unwrap();
+
+    let shared = DistMutex::builder(session, &path)
+        .local_handoff(true)
+        .node_data("worker-7")
+        .build()
+        .unwrap_err();
+    assert!(shared.is_invalid_argument(), "{shared}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_paths_are_typed_errors() {
     let session = session_to(&ZkServer::shared().connect_string(), TIMEOUT).await;
     for path in [
