@@ -4,8 +4,10 @@
 //! ```text
 //! zk-sync lock /locks/nightly -- ./nightly-job.sh
 //! zk-sync elect /election/cron node-1 -- ./scheduler
-//! zk-sync elect /election/cron --observe
-//! zk-sync inspect /locks/nightly --json
+//! zk-sync lock /locks/config --read -- ./read-config.sh
+//! zk-sync elect /election/cron --observe --json
+//! zk-sync barrier /barriers/job-42 --count 3 -- ./step.sh
+//! zk-sync inspect /locks/nightly --watch
 //! ```
 //!
 //! Exit codes are listed in `zk-sync --help`.
@@ -16,6 +18,8 @@ mod commands;
 mod connect;
 mod duration;
 mod exit;
+mod metrics;
+mod say;
 mod signals;
 mod supervise;
 
@@ -32,6 +36,11 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => return usage_error(&error),
     };
+    say::set_level(match (cli.output.quiet, cli.output.verbose) {
+        (true, _) => say::Level::Quiet,
+        (_, true) => say::Level::Verbose,
+        _ => say::Level::Normal,
+    });
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -51,6 +51,22 @@ pub(crate) async fn run_command(
     ))
 }
 
+/// Runs `argv` with nothing to guard (a barrier's work): stop signals zk-sync receives are
+/// passed on; returns the exit code that reports the command's status.
+pub(crate) async fn run_unguarded(
+    argv: &[String],
+    env: &[(&str, String)],
+    signals: &mut StopSignals,
+) -> Result<u8, Failure> {
+    let mut child = Child::spawn(argv, env)?;
+    loop {
+        tokio::select! {
+            signal = signals.recv() => child.forward(signal),
+            status = child.wait() => return Ok(exit::of_status(status?)),
+        }
+    }
+}
+
 /// Holds until a stop signal; fails with [`HOLD_LOST`] if the hold is lost first. Reports
 /// suspensions and reconnections on stderr meanwhile.
 pub(crate) async fn hold_until_signal(

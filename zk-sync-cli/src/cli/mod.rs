@@ -1,78 +1,42 @@
 //! The command line, as clap sees it.
 
-use crate::duration;
-use crate::exit::EXIT_CODES_HELP;
-use clap::{Args, Parser, Subcommand};
-use std::time::Duration;
+mod connection;
+mod recipes;
+mod tools;
 
-/// Distributed locks and leader election on Apache ZooKeeper, for shell commands.
+pub(crate) use connection::Connection;
+pub(crate) use recipes::{Barrier, Elect, Lock, Monitoring, RunOptions, Semaphore};
+pub(crate) use tools::{Completions, Inspect};
+
+use crate::exit;
+use clap::{Args, Parser, Subcommand};
+
+/// Distributed locks, leader election, semaphores and barriers on Apache ZooKeeper, for shell
+/// commands.
 ///
 /// Speaks Apache Curator's protocol: a lock taken here excludes Curator's InterProcessMutex
 /// and go-zookeeper's Lock on the same path.
 #[derive(Debug, Parser)]
-#[command(name = "zk-sync", version, after_help = EXIT_CODES_HELP)]
+#[command(name = "zk-sync", version, after_help = exit::codes_help())]
 pub(crate) struct Cli {
     #[command(flatten)]
     pub(crate) connection: Connection,
+    #[command(flatten)]
+    pub(crate) output: Output,
     #[command(subcommand)]
     pub(crate) command: Command,
 }
 
-/// How to reach ZooKeeper.
+/// How much zk-sync says on stderr (errors are always said).
 #[derive(Debug, Args)]
-pub(crate) struct Connection {
-    /// ZooKeeper servers: `host:port[,host:port...][/chroot]`
-    #[arg(
-        long,
-        env = "ZK_SYNC_CONNECT",
-        default_value = "127.0.0.1:2181",
-        global = true
-    )]
-    pub(crate) connect: String,
+pub(crate) struct Output {
+    /// Print nothing but errors
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub(crate) quiet: bool,
 
-    /// Session timeout: after this long without a connection, locks are lost
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = duration::parse_positive, global = true)]
-    pub(crate) session_timeout: Duration,
-
-    /// Time allowed to establish a session
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = duration::parse_positive, global = true)]
-    pub(crate) connect_timeout: Duration,
-
-    /// Authenticate with the SCHEME:CREDENTIALS in this file (e.g. digest:user:password), or
-    /// set ZK_SYNC_AUTH to them; never an argument, where `ps` would show it
-    #[arg(long, value_name = "FILE", global = true)]
-    pub(crate) auth_file: Option<std::path::PathBuf>,
-
-    /// SASL DIGEST-MD5 user; the password comes from --sasl-password-file or ZK_SYNC_SASL_PASSWORD
-    #[arg(long, value_name = "USER", env = "ZK_SYNC_SASL_USER", global = true)]
-    pub(crate) sasl_user: Option<String>,
-
-    /// The SASL password, in this file (first line)
-    #[arg(long, value_name = "FILE", requires = "sasl_user", global = true)]
-    pub(crate) sasl_password_file: Option<std::path::PathBuf>,
-
-    /// Create lock directories and nodes so that only this identity can create and delete in
-    /// them, and everyone may read (needs credentials). Without it, new nodes are world-writable
-    #[arg(long, global = true)]
-    pub(crate) locked_down: bool,
-
-    /// Connect over TLS (the servers' secureClientPort), trusting the CA certificates of this PEM file
-    #[arg(long, value_name = "FILE", env = "ZK_SYNC_TLS_CA", global = true)]
-    pub(crate) tls_ca: Option<std::path::PathBuf>,
-
-    /// Mutual TLS: the client certificate (PEM) to present; needs --tls-key and --tls-ca
-    #[arg(long, value_name = "FILE", env = "ZK_SYNC_TLS_CERT", requires_all = ["tls_key", "tls_ca"], global = true)]
-    pub(crate) tls_cert: Option<std::path::PathBuf>,
-
-    /// Mutual TLS: the client certificate's private key (PEM); needs --tls-cert
-    #[arg(
-        long,
-        value_name = "FILE",
-        env = "ZK_SYNC_TLS_KEY",
-        requires = "tls_cert",
-        global = true
-    )]
-    pub(crate) tls_key: Option<std::path::PathBuf>,
+    /// Also say when connected and when released
+    #[arg(short, long, global = true)]
+    pub(crate) verbose: bool,
 }
 
 /// What to do.
@@ -86,7 +50,12 @@ pub(crate) enum Command {
     /// while the command runs, the command's process group gets SIGTERM, then SIGKILL after
     /// --kill-after, and zk-sync exits with 75. SIGINT, SIGTERM and SIGHUP sent to zk-sync are
     /// passed on to the command. Without a command, holds the lock until SIGINT or SIGTERM.
-    #[command(after_help = EXIT_CODES_HELP)]
+    ///
+    /// With --read or --write, takes a side of the reader-writer lock at PATH instead (Curator
+    /// InterProcessReadWriteLock): `lock --read` and `lock --write` pair with each other, not
+    /// with plain `lock`, whose nodes they do not see (different recipes, different node
+    /// names), so use one or the other on a path.
+    #[command(after_help = exit::codes_help())]
     Lock(Lock),
 
     /// Run a command only while leading an election (Curator LeaderLatch protocol)
@@ -95,17 +64,10 @@ pub(crate) enum Command {
     /// ZK_SYNC_ELECTION_PATH, ZK_SYNC_PARTICIPANT_ID and ZK_SYNC_FENCING_TOKEN in its
     /// environment, resigns and exits with the command's status. Loss of leadership is handled
     /// as a lost lock. Without a command, leads until SIGINT or SIGTERM. With --observe, prints
-    /// every change of leader (including "no leader") instead of taking part.
-    #[command(after_help = EXIT_CODES_HELP)]
+    /// every change of leader (including "no leader") instead of taking part; with --json
+    /// too, one JSON object per line, with the time of the change.
+    #[command(after_help = exit::codes_help())]
     Elect(Elect),
-
-    /// Show who holds and who waits under a lock, election or barrier path
-    ///
-    /// Understands Curator's and go-zookeeper's protected node names (`_c_<id>-lock-N`,
-    /// `__READ__N`, `__WRIT__N`, `latch-N`) and plain children such as a double barrier's
-    /// members and its `ready` node.
-    #[command(after_help = EXIT_CODES_HELP)]
-    Inspect(Inspect),
 
     /// Run a command while holding one of N permits (Curator InterProcessSemaphoreV2 protocol)
     ///
@@ -114,78 +76,35 @@ pub(crate) enum Command {
     /// ZK_SYNC_PERMITS and ZK_SYNC_FENCING_TOKEN in its environment, gives the permit back and
     /// exits with the command's status. Supervision, signals and exit codes are those of
     /// `lock`. Without a command, holds the permit until SIGINT or SIGTERM.
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = exit::codes_help())]
     Semaphore(Semaphore),
-}
 
-/// `zk-sync semaphore`.
-#[derive(Debug, Args)]
-pub(crate) struct Semaphore {
-    /// The semaphore's ZooKeeper path (holds its `locks` and `leases` directories)
-    pub(crate) path: String,
+    /// Run a command between entering and leaving a double barrier (Curator
+    /// DistributedDoubleBarrier protocol)
+    ///
+    /// Enters the barrier at PATH and waits until --count participants have entered, runs the
+    /// command with ZK_SYNC_BARRIER_PATH and ZK_SYNC_BARRIER_COUNT in its environment, then
+    /// leaves and waits until every participant has left, and exits with the command's status.
+    /// Without a command, enters and leaves at once: a meeting point for --count processes.
+    /// SIGINT, SIGTERM and SIGHUP sent to zk-sync are passed on to the command.
+    #[command(after_help = exit::codes_help())]
+    Barrier(Barrier),
 
-    /// How many holders at once; every participant must use the same number
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub(crate) permits: u32,
+    /// Show who holds and who waits under a lock, election, semaphore or barrier path
+    ///
+    /// Understands Curator's and go-zookeeper's protected node names (`_c_<id>-lock-N`,
+    /// `__READ__N`, `__WRIT__N`, `latch-N`), a semaphore's `leases` and `locks`, and plain
+    /// children such as a double barrier's members and its `ready` node. DATA is what the
+    /// holder wrote into its node: Curator's host address, `lock --id`, an election's
+    /// participant id. With --watch, prints again on every change until interrupted.
+    #[command(after_help = exit::codes_help())]
+    Inspect(Inspect),
 
-    #[command(flatten)]
-    pub(crate) run: RunOptions,
-}
-
-/// `zk-sync lock`.
-#[derive(Debug, Args)]
-pub(crate) struct Lock {
-    /// The lock's ZooKeeper path (a directory of contender nodes)
-    pub(crate) path: String,
-
-    #[command(flatten)]
-    pub(crate) run: RunOptions,
-}
-
-/// `zk-sync elect`.
-#[derive(Debug, Args)]
-pub(crate) struct Elect {
-    /// The election's ZooKeeper path
-    pub(crate) path: String,
-
-    /// This participant's id, stored in its node (what observers and Curator see)
-    #[arg(required_unless_present = "observe")]
-    pub(crate) id: Option<String>,
-
-    /// Print every change of leader instead of campaigning
-    #[arg(long, conflicts_with_all = ["id", "command", "timeout"])]
-    pub(crate) observe: bool,
-
-    #[command(flatten)]
-    pub(crate) run: RunOptions,
-}
-
-/// What `lock`, `elect` and `semaphore` share: the wait, the command and how to stop it.
-#[derive(Debug, Args)]
-pub(crate) struct RunOptions {
-    /// Give up waiting after this long (exit 124); 0 means do not wait at all
-    #[arg(long, value_name = "DURATION", value_parser = duration::parse)]
-    pub(crate) timeout: Option<Duration>,
-
-    /// After SIGTERM, how long the command may take to exit before SIGKILL
-    /// [default: a quarter of the session timeout]
-    #[arg(long, value_name = "DURATION", value_parser = duration::parse)]
-    pub(crate) kill_after: Option<Duration>,
-
-    /// The command and its arguments, after `--`
-    #[arg(last = true, value_name = "COMMAND")]
-    pub(crate) command: Vec<String>,
-}
-
-/// `zk-sync inspect`.
-#[derive(Debug, Args)]
-pub(crate) struct Inspect {
-    /// The ZooKeeper path to look into
-    pub(crate) path: String,
-
-    /// Print JSON instead of a table
-    #[arg(long)]
-    pub(crate) json: bool,
+    /// Print a shell completion script
+    ///
+    /// For example `zk-sync completions bash > /etc/bash_completion.d/zk-sync`, or
+    /// `source <(zk-sync completions bash)` in ~/.bashrc.
+    Completions(Completions),
 }
 
 #[cfg(test)]
@@ -211,9 +130,72 @@ mod tests {
     #[test]
     fn observe_needs_no_id_and_takes_no_command() {
         assert!(Cli::try_parse_from(["zk-sync", "elect", "/e", "--observe"]).is_ok());
+        assert!(Cli::try_parse_from(["zk-sync", "elect", "/e", "--observe", "--json"]).is_ok());
         assert!(Cli::try_parse_from(["zk-sync", "elect", "/e"]).is_err());
         assert!(
             Cli::try_parse_from(["zk-sync", "elect", "/e", "--observe", "--", "true"]).is_err()
         );
+    }
+
+    #[test]
+    fn read_write_and_id_exclude_each_other() {
+        assert!(Cli::try_parse_from(["zk-sync", "lock", "/a", "--read"]).is_ok());
+        assert!(Cli::try_parse_from(["zk-sync", "lock", "/a", "--write"]).is_ok());
+        assert!(Cli::try_parse_from(["zk-sync", "lock", "/a", "--read", "--write"]).is_err());
+        assert!(Cli::try_parse_from(["zk-sync", "lock", "/a", "--read", "--id", "x"]).is_err());
+        assert!(Cli::try_parse_from(["zk-sync", "lock", "/a", "--id", "x"]).is_ok());
+    }
+
+    #[test]
+    fn negative_durations_are_values_not_flags() {
+        for args in [
+            &["zk-sync", "lock", "/a", "--timeout", "-1s"][..],
+            &["zk-sync", "--session-timeout", "-1s", "lock", "/a"],
+            &["zk-sync", "lock", "/a", "--kill-after", "-5"],
+        ] {
+            let error = Cli::try_parse_from(args).unwrap_err().to_string();
+            assert!(error.contains("must not be negative"), "{args:?}: {error}");
+            assert!(!error.contains("tip"), "{args:?}: {error}");
+        }
+    }
+
+    #[test]
+    fn zero_timeouts_are_refused_where_they_mean_nothing_in_the_same_words() {
+        for args in [
+            &["zk-sync", "elect", "/e", "x", "--timeout", "0"][..],
+            &[
+                "zk-sync",
+                "barrier",
+                "/b",
+                "--count",
+                "2",
+                "--timeout",
+                "0s",
+            ],
+            &["zk-sync", "--connect-timeout", "0", "lock", "/a"],
+        ] {
+            let error = Cli::try_parse_from(args).unwrap_err().to_string();
+            assert!(
+                error.contains("must be greater than zero"),
+                "{args:?}: {error}"
+            );
+        }
+        for args in [
+            &["zk-sync", "lock", "/a", "--timeout", "0"][..],
+            &[
+                "zk-sync",
+                "semaphore",
+                "/s",
+                "--permits",
+                "1",
+                "--timeout",
+                "0",
+            ],
+        ] {
+            assert!(
+                Cli::try_parse_from(args).is_ok(),
+                "{args:?}: 0 means try once"
+            );
+        }
     }
 }

@@ -1,20 +1,26 @@
 //! `zk-sync elect PATH ID [-- COMMAND...]`.
 
+use super::{Wait, Who};
 use crate::cli::{Connection, Elect};
-use crate::connect;
 use crate::exit::{Failure, HOLD_LOST, USAGE};
 use crate::signals::StopSignals;
 use crate::supervise::Held;
+use crate::{connect, metrics, say};
 use zk_sync_election::{LeaderElection, Session};
 
 pub(super) async fn run(connection: &Connection, elect: Elect) -> Result<u8, Failure> {
-    connect::check_path(&elect.path)?;
+    connect::check_recipe_path(connection, &elect.path)?;
+    if elect.json {
+        // clap counts --observe's default as present, so `requires` cannot say it.
+        return Err(Failure::new(USAGE, "--json goes with --observe"));
+    }
     let id = elect
         .id
         .clone()
         .filter(|id| !id.is_empty())
         .ok_or_else(|| Failure::new(USAGE, "the participant ID must not be empty"))?;
     let mut signals = StopSignals::install()?;
+    metrics::serve(&elect.run.monitoring)?;
     let session = connect::session(connection).await?;
     let result = leading(connection, &elect, &id, &session, &mut signals).await;
     connect::close(&session).await;
@@ -31,18 +37,22 @@ async fn leading(
     let what = format!("the leadership of {}", elect.path);
     let election = LeaderElection::new(session.clone(), &elect.path, id)
         .map_err(|e| Failure::zk("bad election", &e))?;
+    let wait = Wait {
+        what: &what,
+        session,
+        path: &elect.path,
+        who: Who::Holders,
+        timeout: elect.timeout,
+    };
     let campaign = async {
         election
             .campaign()
             .await
             .map_err(|e| Failure::zk(&format!("campaigning in {}", elect.path), &e))
     };
-    let leadership = super::acquire(campaign, &what, elect.run.timeout, signals).await?;
+    let leadership = wait.acquire(campaign, signals).await?;
     let token = leadership.fencing_token();
-    eprintln!(
-        "zk-sync: leading {} as {id} (fencing token {token})",
-        elect.path
-    );
+    super::say_holding(&format!("{what} as {id}"), token, &elect.run);
     let held = Held {
         hold: leadership.hold(),
         what: &what,
@@ -59,5 +69,6 @@ async fn leading(
             format!("{what} was lost before resigning ({error})"),
         )
     })?;
+    say::detail(&format!("released {what}"));
     Ok(code)
 }

@@ -1,26 +1,36 @@
-//! One module per subcommand.
+//! One module per subcommand, and the steps they share: waiting to acquire, running the
+//! command while held.
 
+mod barrier;
+mod completions;
 mod elect;
+mod holders;
 mod inspect;
 mod lock;
 mod observe;
 mod semaphore;
 
 use crate::cli::{Cli, Command, Connection, RunOptions};
+use crate::connect::MOMENT;
 use crate::exit::{self, Failure, TIMED_OUT};
 use crate::signals::{self, StopSignals};
 use crate::supervise::{self, Held};
+use crate::{duration, say};
+use holders::Who;
 use std::future::Future;
 use std::time::Duration;
+use zk_sync_core::Session;
 
 /// Runs the parsed command line; returns the exit code.
 pub(crate) async fn run(cli: Cli) -> Result<u8, Failure> {
     match cli.command {
         Command::Lock(lock) => lock::run(&cli.connection, lock).await,
-        Command::Elect(elect) if elect.observe => observe::run(&cli.connection, &elect.path).await,
+        Command::Elect(elect) if elect.observe => observe::run(&cli.connection, &elect).await,
         Command::Elect(elect) => elect::run(&cli.connection, elect).await,
-        Command::Inspect(inspect) => inspect::run(&cli.connection, inspect).await,
         Command::Semaphore(semaphore) => semaphore::run(&cli.connection, semaphore).await,
+        Command::Barrier(barrier) => barrier::run(&cli.connection, barrier).await,
+        Command::Inspect(inspect) => inspect::run(&cli.connection, inspect).await,
+        Command::Completions(completions) => Ok(completions::run(&completions)),
     }
 }
 
@@ -29,6 +39,16 @@ pub(crate) async fn run(cli: Cli) -> Result<u8, Failure> {
 /// let someone else in.
 fn grace(connection: &Connection, kill_after: Option<Duration>) -> Duration {
     kill_after.unwrap_or(connection.session_timeout / 4)
+}
+
+/// Says that `what` is held, the same way for every recipe.
+fn say_holding(what: &str, token: impl std::fmt::Display, run: &RunOptions) {
+    let release = if run.command.is_empty() {
+        "; SIGINT or SIGTERM releases it"
+    } else {
+        ""
+    };
+    say::note(&format!("holding {what} (fencing token {token}){release}"));
 }
 
 /// Runs `run`'s command with `env` while `held` is valid, or without a command holds until
@@ -48,29 +68,69 @@ async fn run_while_held(
     supervise::run_command(held, &run.command, env, grace, signals).await
 }
 
-/// Waits for `acquire` to finish, giving up after `timeout` (exit 124) or on a stop signal
-/// (exit 128 + N). Dropping `acquire` withdraws from the queue.
-async fn acquire<T>(
-    acquire: impl Future<Output = Result<T, Failure>>,
-    what: &str,
+/// What a command waits for, for the lines about the wait.
+#[derive(Debug, Clone, Copy)]
+struct Wait<'a> {
+    /// "the lock on /a", "the leadership of /e".
+    what: &'a str,
+    /// Where its holders are.
+    session: &'a Session,
+    path: &'a str,
+    /// Who to name while waiting.
+    who: Who,
+    /// `--timeout`.
     timeout: Option<Duration>,
-    signals: &mut StopSignals,
-) -> Result<T, Failure> {
-    let deadline = async {
-        match timeout {
-            Some(limit) => tokio::time::sleep(limit).await,
-            None => std::future::pending().await,
-        }
-    };
-    tokio::select! {
-        acquired = acquire => acquired,
-        () = deadline => Err(Failure::new(
+}
+
+impl Wait<'_> {
+    /// The failure of a wait that ran out of `--timeout` (or of a try, for `--timeout 0`),
+    /// naming who holds.
+    async fn timed_out(&self) -> Failure {
+        Failure::new(
             TIMED_OUT,
-            format!("timed out after {:?} waiting for {what}", timeout.unwrap_or_default()),
-        )),
-        signal = signals.recv() => Err(Failure::new(
-            exit::of_signal(signal),
-            format!("{} while waiting for {what}: gave up", signals::name(signal)),
-        )),
+            format!(
+                "timed out after {} waiting for {}{}",
+                duration::show(self.timeout.unwrap_or_default()),
+                self.what,
+                holders::describe(self.session, self.path, self.who).await
+            ),
+        )
+    }
+
+    /// Waits for `acquire` to finish, giving up after the timeout (exit 124) or on a stop
+    /// signal (exit 128 + N). Says who holds once the wait lasts more than a moment.
+    /// Dropping `acquire` withdraws from the queue.
+    async fn acquire<T>(
+        &self,
+        acquire: impl Future<Output = Result<T, Failure>>,
+        signals: &mut StopSignals,
+    ) -> Result<T, Failure> {
+        tokio::pin!(acquire);
+        let deadline = async {
+            match self.timeout {
+                Some(limit) => tokio::time::sleep(limit).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::pin!(deadline);
+        let moment = tokio::time::sleep(MOMENT);
+        tokio::pin!(moment);
+        let mut said = false;
+        loop {
+            tokio::select! {
+                biased;
+                acquired = &mut acquire => return acquired,
+                () = &mut deadline => return Err(self.timed_out().await),
+                signal = signals.recv() => return Err(Failure::new(
+                    exit::of_signal(signal),
+                    format!("{} while waiting for {}: gave up", signals::name(signal), self.what),
+                )),
+                () = &mut moment, if !said => {
+                    said = true;
+                    let state = holders::describe(self.session, self.path, self.who).await;
+                    say::note(&format!("waiting for {}{state}", self.what));
+                }
+            }
+        }
     }
 }

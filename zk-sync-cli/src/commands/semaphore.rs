@@ -1,15 +1,17 @@
 //! `zk-sync semaphore PATH --permits N [-- COMMAND...]`.
 
+use super::{Wait, Who};
 use crate::cli::{Connection, Semaphore};
-use crate::connect;
-use crate::exit::{Failure, HOLD_LOST, TIMED_OUT};
+use crate::exit::{Failure, HOLD_LOST, INTERNAL};
 use crate::signals::StopSignals;
 use crate::supervise::Held;
-use zk_sync_semaphore::{DistSemaphore, DistSemaphorePermit, TryAcquireError};
+use crate::{connect, metrics, say};
+use zk_sync_semaphore::{DistSemaphore, TryAcquireError};
 
 pub(super) async fn run(connection: &Connection, semaphore: Semaphore) -> Result<u8, Failure> {
-    connect::check_path(&semaphore.path)?;
+    connect::check_recipe_path(connection, &semaphore.path)?;
     let mut signals = StopSignals::install()?;
+    metrics::serve(&semaphore.run.monitoring)?;
     let session = connect::session(connection).await?;
     let result = leased(connection, &semaphore, &session, &mut signals).await;
     connect::close(&session).await;
@@ -25,25 +27,31 @@ async fn leased(
     let what = format!("a permit of {} (of {})", args.path, args.permits);
     let semaphore = DistSemaphore::new(session.clone(), &args.path, args.permits)
         .map_err(|e| Failure::zk("bad semaphore", &e))?;
-    let permit = if args.run.timeout.is_some_and(|t| t.is_zero()) {
-        try_acquire(&semaphore, &what).await?
+    let wait = Wait {
+        what: &what,
+        session,
+        path: &args.path,
+        who: Who::Holders,
+        timeout: args.timeout,
+    };
+    let acquiring = |error| Failure::zk(&format!("acquiring {what}"), &error);
+    let permit = if args.timeout.is_some_and(|t| t.is_zero()) {
+        match semaphore.try_acquire().await {
+            Ok(permit) => permit,
+            Err(TryAcquireError::NoPermits) => return Err(wait.timed_out().await),
+            Err(TryAcquireError::Error(error)) => return Err(acquiring(error)),
+            Err(error) => return Err(Failure::new(INTERNAL, error.to_string())),
+        }
     } else {
-        let acquiring = async {
-            semaphore
-                .acquire()
-                .await
-                .map_err(|e| Failure::zk(&format!("acquiring {what}"), &e))
-        };
-        super::acquire(acquiring, &what, args.run.timeout, signals).await?
+        let acquire = async { semaphore.acquire().await.map_err(acquiring) };
+        wait.acquire(acquire, signals).await?
     };
     let token = permit.fencing_token();
+    super::say_holding(&what, token, &args.run);
     let held = Held {
         hold: &permit.leases()[0],
         what: &what,
     };
-    if args.run.command.is_empty() {
-        eprintln!("zk-sync: holding {what} (fencing token {token}); SIGINT or SIGTERM releases it");
-    }
     let env = [
         ("ZK_SYNC_SEMAPHORE_PATH", args.path.clone()),
         ("ZK_SYNC_PERMITS", args.permits.to_string()),
@@ -56,22 +64,6 @@ async fn leased(
             format!("{what} was lost before it was given back ({error})"),
         )
     })?;
+    say::detail(&format!("released {what}"));
     Ok(code)
-}
-
-async fn try_acquire<'a>(
-    semaphore: &'a DistSemaphore,
-    what: &str,
-) -> Result<DistSemaphorePermit<'a>, Failure> {
-    match semaphore.try_acquire().await {
-        Ok(permit) => Ok(permit),
-        Err(TryAcquireError::NoPermits) => Err(Failure::new(
-            TIMED_OUT,
-            format!("no permit free for {what}"),
-        )),
-        Err(TryAcquireError::Error(error)) => {
-            Err(Failure::zk(&format!("acquiring {what}"), &error))
-        }
-        Err(error) => Err(Failure::new(crate::exit::INTERNAL, error.to_string())),
-    }
 }

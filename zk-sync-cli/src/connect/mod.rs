@@ -1,28 +1,93 @@
-//! Opening the ZooKeeper session from the command-line options.
+//! Opening the ZooKeeper session from the command-line options, and saying why when it cannot
+//! be opened.
+
+pub(crate) mod acl;
+mod address;
+mod credentials;
+mod probe;
 
 use crate::cli::Connection;
-use crate::exit::{Failure, USAGE};
+use crate::exit::{Failure, BAD_INPUT, NO_SUCH_PATH, UNAVAILABLE, USAGE};
+use crate::{duration, say};
+use address::Servers;
 use std::time::Duration;
-use zk_sync_core::{validate_path, Error, InvalidArgument, Session, Tls};
+use zk_sync_core::backend::Acl;
+use zk_sync_core::{validate_path, Error, InvalidArgument, Session, SessionBuilder, Tls};
+
+/// How long a wait may last before zk-sync says what it waits for.
+pub(crate) const MOMENT: Duration = Duration::from_secs(1);
+
+/// How long the probe behind the waiting line may take: the line should not wait for it.
+const QUICK_PROBE: Duration = Duration::from_millis(250);
+
+/// ZooKeeper's own subtree (quotas, configuration): no place for a recipe's nodes.
+const RESERVED: &str = "/zookeeper";
 
 /// Checks `path` before connecting, so that a typo is reported as such even without a server.
 pub(crate) fn check_path(path: &str) -> Result<(), Failure> {
     validate_path(path).map_err(|why| Failure::from_zk(&Error::InvalidArgument(why)))
 }
 
-/// Connects with the options given.
+/// Checks the path a recipe will create its nodes under: [`check_path`], and not within
+/// ZooKeeper's reserved `/zookeeper` (counting the chroot of `--connect`).
+pub(crate) fn check_recipe_path(options: &Connection, path: &str) -> Result<(), Failure> {
+    check_path(path)?;
+    let servers = address::parse(&options.connect)?;
+    let full = format!("{}{path}", servers.chroot.as_deref().unwrap_or(""));
+    if full == RESERVED || full.starts_with(&format!("{RESERVED}/")) {
+        return Err(Failure::new(
+            BAD_INPUT,
+            format!("path {full:?} is in ZooKeeper's reserved {RESERVED} subtree: choose another"),
+        ));
+    }
+    Ok(())
+}
+
+/// Connects with the options given. Says so when it takes longer than a [`MOMENT`]; fails at
+/// once when no host resolves, and otherwise after `--connect-timeout`, saying what the
+/// servers answered (refused, no such host, timed out).
 pub(crate) async fn session(options: &Connection) -> Result<Session, Failure> {
-    let mut builder = Session::builder(&options.connect)
+    let servers = address::parse(&options.connect)?;
+    let builder = builder(options, &servers)?;
+    let session = establish(builder, &servers, options.connect_timeout).await?;
+    if let Err(failure) = check_chroot(&session, &servers).await {
+        close(&session).await;
+        return Err(failure);
+    }
+    say::detail(&format!(
+        "connected to ZooKeeper at {} (session {:#x})",
+        servers.connect_string,
+        session.status().session_id
+    ));
+    Ok(session)
+}
+
+fn builder(options: &Connection, servers: &Servers) -> Result<SessionBuilder, Failure> {
+    let mut builder = Session::builder(&servers.connect_string)
         .session_timeout(options.session_timeout)
         .connection_timeout(options.connect_timeout);
-    if let Some((scheme, credentials)) = credentials(options)? {
+    let credentials = credentials::credentials(options)?;
+    let has_credentials = credentials.is_some() || options.sasl_user.is_some();
+    if let Some((scheme, credentials)) = credentials {
         builder = builder.auth(&scheme, credentials.as_bytes());
     }
     if let Some(user) = &options.sasl_user {
-        builder = builder.sasl_digest_md5(user, &sasl_password(options)?);
+        builder = builder.sasl_digest_md5(user, &credentials::sasl_password(options)?);
     }
-    if options.locked_down {
-        builder = builder.locked_down();
+    let acl = match (&options.acl, options.locked_down) {
+        (Some(acl), _) => Some(acl.0.clone()),
+        (None, true) => Some(Acl::locked_down()),
+        (None, false) => None,
+    };
+    if let Some(acl) = acl {
+        // An `auth` entry grants the session's own identities: without any, nobody could write.
+        if acl.iter().any(|entry| entry.scheme == "auth") && !has_credentials {
+            return Err(Failure::new(
+                USAGE,
+                "an ACL that grants the creator (auth, creator, locked-down) needs credentials: --auth-file, ZK_SYNC_AUTH or --sasl-user",
+            ));
+        }
+        builder = builder.default_acl(acl);
     }
     if let Some(ca) = &options.tls_ca {
         let mut tls = Tls::new(ca);
@@ -31,53 +96,110 @@ pub(crate) async fn session(options: &Connection) -> Result<Session, Failure> {
         }
         builder = builder.tls(tls);
     }
-    builder.connect().await.map_err(|error| match error {
-        Error::InvalidArgument(InvalidArgument::TlsFile { .. }) => {
-            Failure::zk("bad --tls-*", &error)
-        }
-        Error::InvalidArgument(_) => Failure::zk("bad --connect", &error),
-        _ => Failure::from_zk(&error),
-    })
+    Ok(builder)
 }
 
-/// `SCHEME:CREDENTIALS` from `--auth-file` or `ZK_SYNC_AUTH`.
-fn credentials(options: &Connection) -> Result<Option<(String, String)>, Failure> {
-    let text = match &options.auth_file {
-        Some(file) => read_secret(file, "--auth-file")?,
-        None => match std::env::var("ZK_SYNC_AUTH") {
-            Ok(text) if !text.is_empty() => text,
-            _ => return Ok(None),
-        },
+/// Runs `builder.connect()`, resolving the hosts meanwhile and trying them with TCP once
+/// the connect takes more than a moment or fails.
+async fn establish(
+    builder: SessionBuilder,
+    servers: &Servers,
+    connect_timeout: Duration,
+) -> Result<Session, Failure> {
+    let unavailable = |why: String| {
+        Failure::new(
+            UNAVAILABLE,
+            format!(
+                "could not connect to ZooKeeper at {}: {why}",
+                servers.host_list()
+            ),
+        )
     };
-    match text.split_once(':') {
-        Some((scheme, credentials)) if !scheme.is_empty() => {
-            Ok(Some((scheme.to_owned(), credentials.to_owned())))
+    // A probe that does not answer within this long counts as timed out.
+    let probe_within = connect_timeout.clamp(Duration::from_millis(100), MOMENT);
+    let connecting = builder.connect();
+    tokio::pin!(connecting);
+    let resolving = probe::resolve(&servers.hosts, connect_timeout);
+    tokio::pin!(resolving);
+    let mut resolved = None;
+    let moment = tokio::time::sleep(MOMENT);
+    tokio::pin!(moment);
+    let mut said = false;
+    let connected = loop {
+        tokio::select! {
+            biased;
+            connected = &mut connecting => break connected,
+            found = &mut resolving, if resolved.is_none() => {
+                if found.nobody_resolves() {
+                    return Err(unavailable(found.unresolved().describe()));
+                }
+                resolved = Some(found);
+            }
+            () = &mut moment, if !said => {
+                said = true;
+                let why = match &resolved {
+                    Some(found) => found.probe(probe_within.min(QUICK_PROBE)).await.describe(),
+                    None => String::new(),
+                };
+                let why = if why.is_empty() { why } else { format!(": {why}") };
+                say::note(&format!(
+                    "waiting for ZooKeeper at {} (up to {}){why}",
+                    servers.host_list(),
+                    duration::show(connect_timeout)
+                ));
+            }
         }
-        _ => Err(Failure::new(
-            USAGE,
-            "credentials must read SCHEME:CREDENTIALS, e.g. digest:user:password",
+    };
+    let error = match connected {
+        Ok(session) => return Ok(session),
+        Err(error) => error,
+    };
+    match &error {
+        Error::InvalidArgument(InvalidArgument::TlsFile { .. }) => {
+            Err(Failure::zk("bad --tls-*", &error))
+        }
+        Error::InvalidArgument(_) => Err(Failure::zk("bad --connect", &error)),
+        Error::Connect { .. } if !error.is_no_auth() => {
+            let found = match resolved {
+                Some(found) => found,
+                None => resolving.await,
+            };
+            let diagnosis = found.probe(probe_within).await;
+            match diagnosis.describe() {
+                why if why.is_empty() => Err(Failure::from_zk(&error)),
+                why if diagnosis.someone_listens() => Err(unavailable(format!(
+                    "timed out after {}: {why}",
+                    duration::show(connect_timeout)
+                ))),
+                why => Err(unavailable(why)),
+            }
+        }
+        _ => Err(Failure::from_zk(&error)),
+    }
+}
+
+/// Fails with [`NO_SUCH_PATH`] when the chroot of `--connect` does not exist: every path
+/// would be missing its first part.
+async fn check_chroot(session: &Session, servers: &Servers) -> Result<(), Failure> {
+    let Some(chroot) = &servers.chroot else {
+        return Ok(());
+    };
+    let reading = |error: Error| Failure::zk(&format!("reading the chroot {chroot}"), &error);
+    let epoch = session.live_epoch().await.map_err(reading)?;
+    // With a chroot, "/" is the chroot itself.
+    match epoch.data("/").await {
+        Ok(Some(_)) => Ok(()),
+        Ok(None) => Err(Failure::new(
+            NO_SUCH_PATH,
+            format!(
+                "the chroot {chroot} of --connect does not exist on ZooKeeper at {}: create it first",
+                servers.host_list()
+            ),
         )),
+        // It exists; reading it is merely forbidden.
+        Err(error) if error.is_no_auth() => Ok(()),
+        Err(error) => Err(reading(error)),
     }
-}
-
-/// The SASL password from `--sasl-password-file` or `ZK_SYNC_SASL_PASSWORD`.
-fn sasl_password(options: &Connection) -> Result<String, Failure> {
-    match &options.sasl_password_file {
-        Some(file) => read_secret(file, "--sasl-password-file"),
-        None => std::env::var("ZK_SYNC_SASL_PASSWORD").map_err(|_| {
-            Failure::new(
-                USAGE,
-                "--sasl-user needs --sasl-password-file or ZK_SYNC_SASL_PASSWORD",
-            )
-        }),
-    }
-}
-
-/// The first line of a file of secrets.
-fn read_secret(file: &std::path::Path, flag: &str) -> Result<String, Failure> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|error| Failure::new(USAGE, format!("{flag} {}: {error}", file.display())))?;
-    Ok(text.lines().next().unwrap_or_default().to_owned())
 }
 
 /// Closes the session so that our nodes vanish at once rather than when it expires; bounded,

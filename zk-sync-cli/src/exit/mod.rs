@@ -1,19 +1,26 @@
 //! Exit codes and the one-line failures that carry them.
 
+mod table;
+
+pub(crate) use table::help as codes_help;
+
 use std::fmt;
 use std::process::ExitStatus;
 use zk_sync_core::{Error, InvalidArgument, ZkErrorCode};
 
 /// Bad command-line usage: unknown option, malformed value, missing argument.
 pub(crate) const USAGE: u8 = 64;
-/// An invalid ZooKeeper path or connect string, rejected before anything is sent.
+/// An invalid ZooKeeper path (or one in ZooKeeper's reserved `/zookeeper` subtree) or connect
+/// string, rejected before anything is sent.
 pub(crate) const BAD_INPUT: u8 = 65;
+/// The path to inspect, or the chroot of `--connect`, does not exist.
+pub(crate) const NO_SUCH_PATH: u8 = 66;
 /// ZooKeeper unavailable: no session within the connect timeout, or the session was lost
 /// before the command could start.
 pub(crate) const UNAVAILABLE: u8 = 69;
 /// A bug in zk-sync.
 pub(crate) const INTERNAL: u8 = 70;
-/// The operating system refused something (spawning, signals).
+/// The operating system refused something (spawning, signals, the metrics listener).
 pub(crate) const OS_ERROR: u8 = 71;
 /// The lock or leadership became uncertain or was lost while the command ran; the command was
 /// stopped.
@@ -22,31 +29,12 @@ pub(crate) const HOLD_LOST: u8 = 75;
 pub(crate) const ZOOKEEPER: u8 = 76;
 /// Permission denied: authentication failed, or an ACL forbids the request.
 pub(crate) const NO_PERMISSION: u8 = 77;
-/// `--timeout` elapsed before the lock or leadership was acquired (as `timeout(1)`).
+/// `--timeout` elapsed before the lock, leadership, permit or barrier was had (as `timeout(1)`).
 pub(crate) const TIMED_OUT: u8 = 124;
 /// The command was found but could not be executed.
 pub(crate) const CANNOT_EXECUTE: u8 = 126;
 /// The command was not found.
 pub(crate) const NOT_FOUND: u8 = 127;
-
-/// The exit codes, for `--help`.
-pub(crate) const EXIT_CODES_HELP: &str = "\
-Exit codes:
-  With a command, zk-sync exits with the command's own status (128+N when signal N killed
-  it), unless zk-sync itself ends the run:
-  0      success
-  64     bad usage (unknown option, malformed value, missing argument)
-  65     invalid ZooKeeper path or connect string
-  69     ZooKeeper unavailable (no session within --connect-timeout)
-  70     internal error in zk-sync
-  71     operating system error (cannot spawn, cannot install signal handlers)
-  75     lock or leadership uncertain or lost while the command ran: command stopped
-  76     ZooKeeper refused the request
-  77     permission denied (authentication failed, or an ACL forbids it)
-  124    --timeout elapsed before the lock or leadership was acquired
-  126    the command cannot be executed
-  127    the command was not found
-  128+N  zk-sync was stopped by signal N before the command started";
 
 /// Something went wrong: one line for stderr, and the exit code.
 #[derive(Debug)]

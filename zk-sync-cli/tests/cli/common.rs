@@ -110,6 +110,20 @@ impl Running {
             .expect("stderr still open")
     }
 
+    /// Reads stderr up to the first line that contains `text` (earlier lines, such as one
+    /// about waiting, are passed over); returns the lines read, that one last.
+    pub(crate) async fn stderr_line_containing(&mut self, text: &str) -> Vec<String> {
+        let mut lines = Vec::new();
+        loop {
+            let line = self.stderr_line().await;
+            let found = line.contains(text);
+            lines.push(line);
+            if found {
+                return lines;
+            }
+        }
+    }
+
     pub(crate) fn signal(&self, signal: i32) {
         let pid = self.child.id().expect("still running") as libc::pid_t;
         // SAFETY: kill has no memory-safety preconditions; the pid is our unreaped child.

@@ -27,7 +27,8 @@ async fn only_the_leader_runs_the_command() {
         Running::spawn(zk_sync(&connect).args(["elect", &path, id, "--", "sh", "-c", &command]))
     };
     let mut a = start("a");
-    assert!(a.stderr_line().await.contains("leading"));
+    let said = a.stderr_line().await;
+    assert!(said.contains("holding the leadership of"), "{said}");
     eventually(Duration::from_secs(10), "a's command", || async {
         read(&log).lines().count() == 1
     })

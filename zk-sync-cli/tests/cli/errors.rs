@@ -51,25 +51,6 @@ async fn bad_usage_paths_and_connect_strings_have_their_own_exit_codes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn no_server_is_69() {
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let connect = closed.local_addr().unwrap().to_string();
-    drop(closed);
-    for args in [
-        &["lock", "/a", "--", "true"][..],
-        &["elect", "/e", "x"],
-        &["inspect", "/a"],
-    ] {
-        let finished = run(zk_sync(&connect)
-            .args(["--connect-timeout", "500ms"])
-            .args(args))
-        .await;
-        assert_eq!(finished.code, 69, "{args:?}: {finished:?}");
-        assert_one_clear_line(&finished, "could not connect to ZooKeeper");
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn permission_denied_is_77() {
     let connect = ZkServer::shared().connect_string();
     let s = session(&connect, Duration::from_secs(10)).await;

@@ -1,6 +1,6 @@
 //! `zk-sync inspect`: who holds and who waits, for our recipes and Curator's.
 
-use crate::common::{run, session, unique_path, wait_for_children, zk_sync, LIVENESS};
+use crate::common::{run, session, unique_path, wait_for_children, zk_sync, Running, LIVENESS};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Write};
 use std::process::Stdio;
@@ -95,17 +95,46 @@ async fn inspect_shows_our_holder_and_waiters() {
     assert_eq!(nodes[0]["ephemeral"], true);
     assert_eq!(nodes[0]["fencing_token"], guard.fencing_token().as_i64());
     assert_eq!(nodes[1]["role"], "waits");
+    for waiter in &nodes[1..] {
+        let fields = waiter.as_object().unwrap();
+        assert!(
+            !fields.contains_key("fencing_token"),
+            "a waiter has no token yet: {waiter}"
+        );
+    }
     assert!(nodes[0]["age_ms"].as_i64().unwrap() >= 0);
 
     guard.unlock().await.unwrap();
     for task in waiting {
         tokio::time::timeout(LIVENESS, task).await.unwrap().unwrap();
     }
-    let gone = json(&connect, &format!("{path}/nothing-here")).await;
-    assert_eq!(gone["exists"], false);
-    assert_eq!(gone["nodes"].as_array().unwrap().len(), 0);
-    let finished = run(zk_sync(&connect).args(["inspect", &format!("{path}/nothing-here")])).await;
-    assert!(finished.stdout.contains("does not exist"), "{finished:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_path_has_its_own_exit_code() {
+    let connect = ZkServer::shared().connect_string();
+    let missing = unique_path("inspect-missing");
+    let table = run(zk_sync(&connect).args(["inspect", &missing])).await;
+    assert_eq!(table.code, 66, "{table:?}");
+    assert_eq!(table.stdout.trim(), format!("{missing} does not exist"));
+    let report = run(zk_sync(&connect).args(["inspect", &missing, "--json"])).await;
+    assert_eq!(report.code, 66, "{report:?}");
+    let report: Value = serde_json::from_str(&report.stdout).expect("valid JSON");
+    assert_eq!(report["exists"], false);
+    assert_eq!(report["nodes"].as_array().unwrap().len(), 0);
+
+    // An empty directory exists: 0.
+    let s = session(&connect, Duration::from_secs(10)).await;
+    let empty = unique_path("inspect-empty");
+    s.live_epoch()
+        .await
+        .unwrap()
+        .create_containers(&empty, s.default_acl())
+        .await
+        .unwrap();
+    let finished = run(zk_sync(&connect).args(["inspect", &empty])).await;
+    assert_eq!(finished.code, 0, "{finished:?}");
+    assert!(finished.stdout.contains("has no children"), "{finished:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -234,4 +263,80 @@ async fn inspect_reads_rwlocks_elections_and_barriers() {
     let (left_a, left_b) = tokio::join!(a.leave(), b.leave());
     left_a.unwrap();
     left_b.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_created_at_time_zero_has_an_unknown_age() {
+    let connect = ZkServer::shared().connect_string();
+    // ZooKeeper creates its own /zookeeper/quota with ctime 0.
+    let rows = table(&connect, "/zookeeper").await;
+    let quota = rows.iter().find(|r| r[0] == "quota").expect("a quota row");
+    assert_eq!(quota[4], "unknown", "{rows:?}");
+    let report = json(&connect, "/zookeeper").await;
+    let nodes = report["nodes"].as_array().unwrap();
+    let quota = nodes.iter().find(|n| n["node"] == "quota").unwrap();
+    assert!(quota["created_ms"].is_null(), "{quota}");
+    assert!(quota["age_ms"].is_null(), "{quota}");
+    assert!(!quota.as_object().unwrap().contains_key("fencing_token"));
+
+    // A node of ours has a known age.
+    let path = unique_path("inspect-age");
+    let s = session(&connect, Duration::from_secs(10)).await;
+    let mutex = DistMutex::new(s, &path).unwrap();
+    let guard = mutex.lock().await.unwrap();
+    let rows = table(&connect, &path).await;
+    assert_ne!(rows[0][4], "unknown", "{rows:?}");
+    guard.unlock().await.unwrap();
+}
+
+/// The next report `inspect --watch --json` prints that satisfies `wanted`.
+async fn next_report(watcher: &mut Running, wanted: impl Fn(&Value) -> bool) -> Value {
+    loop {
+        let line = watcher.stdout_line().await;
+        let report: Value = serde_json::from_str(&line).expect("one JSON object per line");
+        if wanted(&report) {
+            return report;
+        }
+    }
+}
+
+fn node_count(report: &Value) -> usize {
+    report["nodes"].as_array().map_or(0, Vec::len)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inspect_watch_prints_again_on_every_change_until_interrupted() {
+    let connect = ZkServer::shared().connect_string();
+    let path = unique_path("inspect-watch");
+    let mut watcher =
+        Running::spawn(zk_sync(&connect).args(["inspect", &path, "--watch", "--json"]));
+    let first = next_report(&mut watcher, |_| true).await;
+    assert_eq!(first["exists"], false, "{first}");
+
+    let s = session(&connect, Duration::from_secs(10)).await;
+    let mutex = DistMutex::new(s.clone(), &path).unwrap();
+    let guard = mutex.lock().await.unwrap();
+    let held = next_report(&mut watcher, |r| node_count(r) == 1).await;
+    assert_eq!(held["nodes"][0]["role"], "holds", "{held}");
+    assert_eq!(
+        held["nodes"][0]["fencing_token"],
+        guard.fencing_token().as_i64()
+    );
+
+    let other = DistMutex::new(s.clone(), &path).unwrap();
+    let waiting = tokio::spawn(async move { other.lock().await.unwrap().unlock().await });
+    let queued = next_report(&mut watcher, |r| node_count(r) == 2).await;
+    assert_eq!(queued["nodes"][1]["role"], "waits", "{queued}");
+
+    guard.unlock().await.unwrap();
+    tokio::time::timeout(LIVENESS, waiting)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    next_report(&mut watcher, |r| node_count(r) == 0).await;
+
+    watcher.signal(libc::SIGINT);
+    let (code, stderr) = watcher.finish().await;
+    assert_eq!(code, 0, "{stderr}");
 }

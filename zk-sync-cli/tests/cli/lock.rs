@@ -12,9 +12,9 @@ async fn the_command_sees_the_lock_and_its_exit_status_is_passed_on() {
     let connect = ZkServer::shared().connect_string();
     let path = unique_path("env");
     let script = r#"echo "$ZK_SYNC_LOCK_PATH $ZK_SYNC_FENCING_TOKEN"; exit 7"#;
-    let first = run(zk_sync(&connect).args(["lock", &path, "--", "sh", "-c", script])).await;
+    let first = run(zk_sync(&connect).args(["-q", "lock", &path, "--", "sh", "-c", script])).await;
     assert_eq!(first.code, 7, "{first:?}");
-    assert_eq!(first.stderr, "", "nothing to say when all went well");
+    assert_eq!(first.stderr, "", "-q: nothing to say when all went well");
     let (printed_path, token) = first.stdout.trim().split_once(' ').expect("two words");
     assert_eq!(printed_path, path);
     let token: i64 = token.parse().expect("a numeric fencing token");
@@ -100,14 +100,16 @@ async fn timeout_gives_up_with_124_without_running_the_command_or_leaving_a_node
         .args(touch))
     .await;
     assert_eq!(waited.code, 124, "{waited:?}");
-    crate::common::assert_one_clear_line(&waited, "timed out");
+    crate::common::assert_one_clear_line(&waited, "timed out after 300ms waiting for the lock on");
 
     let tried = run(zk_sync(&connect)
         .args(["lock", &path, "--timeout", "0", "--"])
         .args(touch))
     .await;
     assert_eq!(tried.code, 124, "{tried:?}");
-    crate::common::assert_one_clear_line(&tried, "held elsewhere");
+    let holder_session = format!("held by session {:#x}", holder.status().session_id);
+    crate::common::assert_one_clear_line(&tried, "timed out after 0s waiting for the lock on");
+    crate::common::assert_one_clear_line(&tried, &holder_session);
 
     assert!(!marker.exists(), "the command never ran");
     wait_for_children(&holder, &path, 1).await;
@@ -143,7 +145,7 @@ async fn a_missing_or_unrunnable_command_has_its_own_exit_code() {
     let connect = ZkServer::shared().connect_string();
     let path = unique_path("no-command");
     let missing =
-        run(zk_sync(&connect).args(["lock", &path, "--", "no-such-command-zk-sync"])).await;
+        run(zk_sync(&connect).args(["-q", "lock", &path, "--", "no-such-command-zk-sync"])).await;
     assert_eq!(missing.code, 127, "{missing:?}");
     crate::common::assert_one_clear_line(&missing, "command not found");
 
@@ -151,7 +153,8 @@ async fn a_missing_or_unrunnable_command_has_its_own_exit_code() {
     let not_executable = dir.path().join("script");
     std::fs::write(&not_executable, "#!/bin/sh\n").unwrap();
     let refused =
-        run(zk_sync(&connect).args(["lock", &path, "--", not_executable.to_str().unwrap()])).await;
+        run(zk_sync(&connect).args(["-q", "lock", &path, "--", not_executable.to_str().unwrap()]))
+            .await;
     assert_eq!(refused.code, 126, "{refused:?}");
     crate::common::assert_one_clear_line(&refused, "permission denied");
 

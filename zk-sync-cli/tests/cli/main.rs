@@ -1,6 +1,8 @@
 //! The `zk-sync` binary against a real ZooKeeper (one shared server for the whole binary).
 
+mod acl;
 mod common;
+mod connect;
 mod elect;
 mod errors;
 mod faults;

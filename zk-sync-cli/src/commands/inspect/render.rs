@@ -7,6 +7,9 @@ use std::fmt::Write as _;
 /// Longest data shown in the table; JSON has all of it.
 const TABLE_DATA_CHARS: usize = 40;
 
+/// The age of a node whose creation time is not known.
+const UNKNOWN: &str = "unknown";
+
 /// A table, one row per node, or a line saying there is nothing.
 pub(crate) fn table(path: &str, entries: Option<&[Entry]>, now_ms: i64) -> String {
     let entries = match entries {
@@ -23,7 +26,7 @@ pub(crate) fn table(path: &str, entries: Option<&[Entry]>, now_ms: i64) -> Strin
                 e.kind.as_str().to_owned(),
                 e.role.map_or("-", Role::as_str).to_owned(),
                 session(e.stat.ephemeral_owner).unwrap_or_else(|| "-".into()),
-                age(now_ms.saturating_sub(e.stat.ctime)),
+                age_of(e.stat.ctime, now_ms).map_or_else(|| UNKNOWN.to_owned(), age),
                 table_data(&e.data),
             ]
         })
@@ -67,18 +70,21 @@ struct Node<'a> {
     /// `ephemeralOwner` in hex (`0x…`); `None` for persistent nodes.
     session_id: Option<String>,
     ephemeral: bool,
-    /// The node's `czxid`: the hold's fencing token.
-    fencing_token: i64,
-    created_ms: i64,
-    age_ms: i64,
+    /// The node's `czxid`, for a holder or leader: its fencing token. Left out for waiters
+    /// and other nodes, which hold nothing a token could stand for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fencing_token: Option<i64>,
+    /// `null` when ZooKeeper does not know (its own nodes, created at time 0).
+    created_ms: Option<i64>,
+    age_ms: Option<i64>,
     /// The data as text when it is printable UTF-8…
     data: Option<&'a str>,
     /// …and in hex otherwise.
     data_hex: Option<String>,
 }
 
-/// The same as JSON: `{"path", "exists", "nodes": [...]}`.
-pub(crate) fn json(path: &str, entries: Option<&[Entry]>, now_ms: i64) -> String {
+/// The same as JSON: `{"path", "exists", "nodes": [...]}`, pretty or on one line.
+pub(crate) fn json(path: &str, entries: Option<&[Entry]>, now_ms: i64, compact: bool) -> String {
     let nodes = entries
         .unwrap_or_default()
         .iter()
@@ -91,9 +97,10 @@ pub(crate) fn json(path: &str, entries: Option<&[Entry]>, now_ms: i64) -> String
                 sequence: e.sequence.as_deref(),
                 session_id: session(e.stat.ephemeral_owner),
                 ephemeral: e.stat.ephemeral_owner != 0,
-                fencing_token: e.stat.czxid,
-                created_ms: e.stat.ctime,
-                age_ms: now_ms.saturating_sub(e.stat.ctime).max(0),
+                fencing_token: matches!(e.role, Some(Role::Holds | Role::Leads))
+                    .then_some(e.stat.czxid),
+                created_ms: known_ctime(e.stat.ctime),
+                age_ms: age_of(e.stat.ctime, now_ms),
                 data: text,
                 data_hex: text.is_none().then(|| hex(&e.data)),
             }
@@ -104,7 +111,22 @@ pub(crate) fn json(path: &str, entries: Option<&[Entry]>, now_ms: i64) -> String
         exists: entries.is_some(),
         nodes,
     };
-    serde_json::to_string_pretty(&report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    let text = if compact {
+        serde_json::to_string(&report)
+    } else {
+        serde_json::to_string_pretty(&report)
+    };
+    text.unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+/// The creation time, unless it is ZooKeeper's "unknown" 0 (its own `/zookeeper` nodes).
+fn known_ctime(ctime: i64) -> Option<i64> {
+    (ctime > 0).then_some(ctime)
+}
+
+/// How old a node created at `ctime` is at `now_ms`, when known.
+fn age_of(ctime: i64, now_ms: i64) -> Option<i64> {
+    known_ctime(ctime).map(|ctime| now_ms.saturating_sub(ctime).max(0))
 }
 
 fn session(owner: i64) -> Option<String> {
@@ -156,6 +178,17 @@ mod tests {
         assert_eq!(age(184_000), "3m04s");
         assert_eq!(age(7_500_000), "2h05m");
         assert_eq!(age(273_600_000), "3d04h");
+    }
+
+    #[test]
+    fn an_unknown_creation_time_has_an_unknown_age() {
+        assert_eq!(age_of(0, 1_000_000), None);
+        assert_eq!(age_of(999_000, 1_000_000), Some(1000));
+        assert_eq!(
+            age_of(1_000_500, 1_000_000),
+            Some(0),
+            "clock skew is no age"
+        );
     }
 
     #[test]

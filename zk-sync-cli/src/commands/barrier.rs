@@ -1,0 +1,74 @@
+//! `zk-sync barrier PATH --count N [-- COMMAND...]`: enter together, run, leave together.
+
+use super::{Wait, Who};
+use crate::cli::{Barrier, Connection};
+use crate::exit::{Failure, UNAVAILABLE, ZOOKEEPER};
+use crate::signals::StopSignals;
+use crate::{connect, metrics, say, supervise};
+use zk_sync_barrier::{DoubleBarrier, Error};
+use zk_sync_core::Session;
+
+pub(super) async fn run(connection: &Connection, barrier: Barrier) -> Result<u8, Failure> {
+    connect::check_recipe_path(connection, &barrier.path)?;
+    let mut signals = StopSignals::install()?;
+    metrics::serve(&barrier.monitoring)?;
+    let session = connect::session(connection).await?;
+    let result = inside(&barrier, &session, &mut signals).await;
+    connect::close(&session).await;
+    result
+}
+
+async fn inside(
+    args: &Barrier,
+    session: &Session,
+    signals: &mut StopSignals,
+) -> Result<u8, Failure> {
+    let what = format!("the barrier {} of {}", args.path, args.count);
+    let count = usize::try_from(args.count).unwrap_or(usize::MAX);
+    let barrier = DoubleBarrier::new(session.clone(), &args.path, count)
+        .map_err(|e| failure("bad barrier", &e))?;
+    let wait = |what| Wait {
+        what,
+        session,
+        path: &args.path,
+        who: Who::Participants { count: args.count },
+        timeout: args.timeout,
+    };
+    let entering = format!("the others to enter {what}");
+    let enter = async {
+        barrier
+            .enter()
+            .await
+            .map_err(|e| failure(&format!("entering {what}"), &e))
+    };
+    wait(&entering).acquire(enter, signals).await?;
+    say::note(&format!("entered {what}"));
+    let code = if args.command.is_empty() {
+        0
+    } else {
+        let env = [
+            ("ZK_SYNC_BARRIER_PATH", args.path.clone()),
+            ("ZK_SYNC_BARRIER_COUNT", args.count.to_string()),
+        ];
+        supervise::run_unguarded(&args.command, &env, signals).await?
+    };
+    let leaving = format!("the others to leave {what}");
+    let leave = async {
+        barrier
+            .leave()
+            .await
+            .map_err(|e| failure(&format!("leaving {what}"), &e))
+    };
+    wait(&leaving).acquire(leave, signals).await?;
+    say::detail(&format!("left {what}"));
+    Ok(code)
+}
+
+/// A barrier error met while `doing`.
+fn failure(doing: &str, error: &Error) -> Failure {
+    match error {
+        Error::Zk(error) => Failure::zk(doing, error),
+        other if other.is_session_lost() => Failure::new(UNAVAILABLE, format!("{doing}: {other}")),
+        other => Failure::new(ZOOKEEPER, format!("{doing}: {other}")),
+    }
+}

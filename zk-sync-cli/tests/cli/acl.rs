@@ -1,0 +1,140 @@
+//! `--acl`: the ACL of the nodes zk-sync creates, and the default said in `--help`.
+
+use crate::common::{
+    assert_one_clear_line, run, scratch, session, unique_path, zk_sync, zk_sync_bare,
+};
+use std::time::Duration;
+use zk_sync_testkit::ZkServer;
+use zookeeper_client::{Acl, Permission};
+
+/// A fresh open directory, so that the locked-down nodes of a test stay below it (a lock
+/// gives its ACL to every parent it creates).
+async fn open_parent(connect: &str) -> String {
+    let parent = unique_path("acl");
+    let s = session(connect, Duration::from_secs(10)).await;
+    s.live_epoch()
+        .await
+        .unwrap()
+        .create_containers(&parent, s.default_acl())
+        .await
+        .unwrap();
+    parent
+}
+
+/// `(scheme, id, permissions)` of `path`'s ACL, read by a client of its own, as alice.
+async fn acl_of(connect: &str, path: &str) -> Vec<(String, String, Permission)> {
+    let client = zookeeper_client::Client::connector()
+        .with_auth("digest", b"alice:secret")
+        .connect(connect)
+        .await
+        .unwrap();
+    let (acl, _) = client.get_acl(path).await.unwrap();
+    acl.iter()
+        .map(|entry: &Acl| {
+            (
+                entry.scheme().to_owned(),
+                entry.id().to_owned(),
+                entry.permission(),
+            )
+        })
+        .collect()
+}
+
+fn entry(scheme: &str, id: &str, permission: Permission) -> (String, String, Permission) {
+    (scheme.to_owned(), id.to_owned(), permission)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_acl_nodes_are_open_as_help_says() {
+    let connect = ZkServer::shared().connect_string();
+    let path = unique_path("acl-default");
+    let finished = run(zk_sync(&connect).args(["lock", &path, "--", "true"])).await;
+    assert_eq!(finished.code, 0, "{finished:?}");
+    assert_eq!(
+        acl_of(&connect, &path).await,
+        [entry("world", "anyone", Permission::ALL)]
+    );
+    let help = run(zk_sync_bare().arg("--help")).await;
+    assert!(
+        help.stdout
+            .contains("Default: open, anyone may do anything"),
+        "{}",
+        help.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acl_entries_are_given_to_the_directories_created_and_enforced() {
+    let connect = ZkServer::shared().connect_string();
+    let dir = scratch();
+    let alice = dir.path().join("alice");
+    std::fs::write(&alice, "digest:alice:secret\n").unwrap();
+    let alice = ["--auth-file", alice.to_str().unwrap()];
+    let parent = open_parent(&connect).await;
+    let path = format!("{parent}/entries");
+    let finished = run(zk_sync(&connect).args(alice).args([
+        "--acl",
+        "world:anyone:r,auth::cdrwa",
+        "lock",
+        &path,
+        "--",
+        "true",
+    ]))
+    .await;
+    assert_eq!(finished.code, 0, "{finished:?}");
+    let acl = acl_of(&connect, &path).await;
+    assert_eq!(acl.len(), 2, "{acl:?}");
+    assert_eq!(acl[0], entry("world", "anyone", Permission::READ));
+    // The server writes `auth` as the identity the session authenticated as.
+    assert_eq!(
+        (acl[1].0.as_str(), acl[1].2),
+        ("digest", Permission::ALL),
+        "{acl:?}"
+    );
+    assert!(acl[1].1.starts_with("alice:"), "{acl:?}");
+
+    // Anyone may look; nobody else may queue.
+    let shown = run(zk_sync(&connect).args(["inspect", &path])).await;
+    assert_eq!(shown.code, 0, "{shown:?}");
+    let refused = run(zk_sync(&connect).args(["lock", &path, "--", "true"])).await;
+    assert_eq!(refused.code, 77, "{refused:?}");
+    let again = run(zk_sync(&connect)
+        .args(alice)
+        .args(["lock", &path, "--", "true"]))
+    .await;
+    assert_eq!(again.code, 0, "alice still may: {again:?}");
+
+    // The preset names.
+    let creator = format!("{parent}/creator/lock");
+    let finished = run(zk_sync(&connect)
+        .args(alice)
+        .args(["--acl", "creator", "lock", &creator, "--", "true"]))
+    .await;
+    assert_eq!(finished.code, 0, "{finished:?}");
+    // The missing parent it created, too.
+    for path in [creator.clone(), format!("{parent}/creator")] {
+        let acl = acl_of(&connect, &path).await;
+        assert_eq!(acl.len(), 1, "{path}: {acl:?}");
+        assert_eq!(
+            (acl[0].0.as_str(), acl[0].2),
+            ("digest", Permission::ALL),
+            "{acl:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_acls_are_usage_errors() {
+    let nowhere = "127.0.0.1:9";
+    for (acl, says) in [
+        ("world:anyone:rx", "'x' is not a permission"),
+        ("everyone", "neither a preset"),
+        ("creator", "needs credentials"),
+    ] {
+        let finished = run(zk_sync(nowhere).args(["--acl", acl, "lock", "/a", "--", "true"])).await;
+        assert_eq!(finished.code, 64, "{acl}: {finished:?}");
+        assert_one_clear_line(&finished, says);
+    }
+    let both = run(zk_sync(nowhere).args(["--acl", "open", "--locked-down", "lock", "/a"])).await;
+    assert_eq!(both.code, 64, "{both:?}");
+}
