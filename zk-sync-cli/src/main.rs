@@ -51,7 +51,11 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::OS_ERROR);
         }
     };
-    match runtime.block_on(commands::run(cli)) {
+    let result = runtime.block_on(commands::run(cli));
+    // Without waiting for blocking tasks: a host lookup still in the resolver must not hold
+    // the exit back (the session is closed by then).
+    runtime.shutdown_background();
+    match result {
         Ok(code) => ExitCode::from(code),
         Err(failure) => {
             eprintln!("zk-sync: {failure}");

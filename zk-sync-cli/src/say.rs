@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 /// How much to say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Level {
-    /// Errors only (`-q`).
+    /// Errors and warnings only (`-q`).
     Quiet = 0,
     /// Progress worth knowing: waiting long, holding, stopping (the default).
     Normal = 1,
@@ -29,6 +29,11 @@ fn level() -> Level {
         1 => Level::Normal,
         _ => Level::Verbose,
     }
+}
+
+/// Says `line` whatever the level: something is wrong, though not (yet) an error.
+pub(crate) fn warning(line: &str) {
+    eprintln!("zk-sync: {line}");
 }
 
 /// Says `line` unless `-q`.

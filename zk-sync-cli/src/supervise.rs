@@ -2,6 +2,7 @@
 
 use crate::child::Child;
 use crate::exit::{self, Failure, HOLD_LOST};
+use crate::say;
 use crate::signals::{self, StopSignals};
 use std::time::Duration;
 use zk_sync_core::{Hold, SessionState};
@@ -81,11 +82,11 @@ pub(crate) async fn hold_until_signal(
                 return Err(Failure::new(HOLD_LOST, format!("{} was lost ({reason})", held.what)));
             }
             signal = signals.recv() => {
-                eprintln!("zk-sync: {}: releasing {}", signals::name(signal), held.what);
+                say::note(&format!("{}: releasing {}", signals::name(signal), held.what));
                 return Ok(());
             }
             () = held.hold.uncertain() => {
-                eprintln!("zk-sync: {} {}", held.what, trouble(held.hold));
+                say::warning(&format!("{} {}", held.what, trouble(held.hold)));
                 // Until the connection returns (or the hold's end is seen by `lost`).
                 let epoch = held.hold.epoch();
                 let connected = status.wait_for(|s| s.has_ended(epoch) || (s.epoch == epoch && s.state.is_connected()));
@@ -104,7 +105,7 @@ pub(crate) async fn hold_until_signal(
                     }
                 }
                 if !held.hold.is_lost() {
-                    eprintln!("zk-sync: connection to ZooKeeper restored: still holding {}", held.what);
+                    say::note(&format!("connection to ZooKeeper restored: still holding {}", held.what));
                 }
             }
         }

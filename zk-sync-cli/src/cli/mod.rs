@@ -27,10 +27,10 @@ pub(crate) struct Cli {
     pub(crate) command: Command,
 }
 
-/// How much zk-sync says on stderr (errors are always said).
+/// How much zk-sync says on stderr (errors and warnings are always said).
 #[derive(Debug, Args)]
 pub(crate) struct Output {
-    /// Print nothing but errors
+    /// Print nothing but errors and warnings (such as a lock that may be lost)
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub(crate) quiet: bool,
 
