@@ -29,7 +29,8 @@ pub(crate) const HOLD_LOST: u8 = 75;
 pub(crate) const ZOOKEEPER: u8 = 76;
 /// Permission denied: authentication failed, or an ACL forbids the request.
 pub(crate) const NO_PERMISSION: u8 = 77;
-/// `--timeout` elapsed before the lock, leadership, permit or barrier was had (as `timeout(1)`).
+/// `--timeout` elapsed while waiting for a lock, leadership, a permit or a barrier's other
+/// participants (as `timeout(1)`).
 pub(crate) const TIMED_OUT: u8 = 124;
 /// The command was found but could not be executed.
 pub(crate) const CANNOT_EXECUTE: u8 = 126;

@@ -26,7 +26,7 @@ pub(crate) const TABLE: &[Row] = &[
     row("75", "lock or leadership uncertain or lost while the command ran: command stopped"),
     row("76", "ZooKeeper refused the request"),
     row("77", "permission denied (authentication failed, or an ACL forbids it)"),
-    row("124", "--timeout elapsed before the lock, leadership, permit or barrier was had"),
+    row("124", "--timeout elapsed while waiting for a lock, leadership, a permit or the other participants of a barrier"),
     row("126", "the command cannot be executed"),
     row("127", "the command was not found"),
     row("128+N", "zk-sync was stopped by signal N before the command started"),

@@ -5,6 +5,7 @@ mod common;
 mod connect;
 mod elect;
 mod errors;
+mod exit_codes;
 mod faults;
 mod inspect;
 mod lock;
