@@ -86,3 +86,52 @@ async fn observe_prints_every_change_of_leader() {
     let (code, stderr) = observer.finish().await;
     assert_eq!(code, 0, "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn observe_json_gives_one_timestamped_object_per_change() {
+    let connect = ZkServer::shared().connect_string();
+    let path = unique_path("observe-json");
+    let mut observer =
+        Running::spawn(zk_sync(&connect).args(["elect", &path, "--observe", "--json"]));
+    let parse = |line: String| -> serde_json::Value {
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line:?}: {e}"))
+    };
+    let none = parse(observer.stdout_line().await);
+    assert!(none["leader"].is_null(), "{none}");
+
+    let participant = session(&connect, Duration::from_secs(10)).await;
+    let election = LeaderElection::new(participant, &path, "node-7").unwrap();
+    let leadership = election.campaign().await.unwrap();
+    let led = parse(observer.stdout_line().await);
+    assert_eq!(led["leader"]["id"], "node-7", "{led}");
+    assert_eq!(
+        led["leader"]["node"],
+        leadership.path().rsplit('/').next().unwrap()
+    );
+    assert_eq!(
+        led["leader"]["session_id"],
+        format!("{:#x}", leadership.session_id())
+    );
+    assert_eq!(
+        led["leader"]["fencing_token"],
+        leadership.fencing_token().as_i64()
+    );
+    leadership.resign().await.unwrap();
+    let gone = parse(observer.stdout_line().await);
+    assert!(gone["leader"].is_null(), "{gone}");
+
+    // Every change carries its time, as RFC 3339 and as milliseconds, in order.
+    let mut last = 0;
+    for change in [&none, &led, &gone] {
+        let text = change["time"].as_str().expect("a time");
+        let time = humantime::parse_rfc3339(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        let ms = change["time_ms"].as_u64().expect("time_ms");
+        let since_epoch = time.duration_since(std::time::UNIX_EPOCH).unwrap();
+        assert_eq!(since_epoch.as_millis(), u128::from(ms), "{change}");
+        assert!(ms >= last, "in order: {change}");
+        last = ms;
+    }
+    observer.signal(libc::SIGINT);
+    let (code, stderr) = observer.finish().await;
+    assert_eq!(code, 0, "{stderr}");
+}

@@ -85,3 +85,48 @@ async fn permission_denied_is_77() {
     assert_eq!(inspected.code, 77, "{inspected:?}");
     assert_one_clear_line(&inspected, "not authorized");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn durations_are_humantime_and_bad_ones_get_one_message() {
+    let nowhere = "127.0.0.1:9";
+    let negative =
+        run(zk_sync(nowhere).args(["lock", "/a", "--timeout", "-1s", "--", "true"])).await;
+    assert_eq!(negative.code, 64, "{negative:?}");
+    assert_one_clear_line(
+        &negative,
+        "invalid value '-1s' for '--timeout <DURATION>': must not be negative",
+    );
+    assert!(!negative.stderr.contains("tip"), "{negative:?}");
+
+    // Zero where it means nothing: the same words for every command and option.
+    for args in [
+        &["elect", "/e", "x", "--timeout", "0"][..],
+        &["barrier", "/b", "--count", "2", "--timeout", "0s"],
+        &["--session-timeout", "0", "lock", "/a"],
+    ] {
+        let zero = run(zk_sync(nowhere).args(args)).await;
+        assert_eq!(zero.code, 64, "{args:?}: {zero:?}");
+        assert_one_clear_line(&zero, "must be greater than zero");
+    }
+
+    let connect = ZkServer::shared().connect_string();
+    for timeout in ["1m30s", "30", "2.5"] {
+        let path = unique_path("duration");
+        let ok =
+            run(zk_sync(&connect).args(["lock", &path, "--timeout", timeout, "--", "true"])).await;
+        assert_eq!(ok.code, 0, "--timeout {timeout}: {ok:?}");
+    }
+
+    let help = run(zk_sync_bare().args(["lock", "--help"])).await;
+    assert_eq!(help.code, 0);
+    let timeout_help = help
+        .stdout
+        .split("--timeout")
+        .nth(1)
+        .expect("--timeout in help");
+    assert!(
+        timeout_help.contains("a bare number is seconds"),
+        "{}",
+        help.stdout
+    );
+}

@@ -183,3 +183,116 @@ async fn sigterm_to_zk_sync_is_passed_on_to_the_command() {
     let observer = session(&connect, Duration::from_secs(10)).await;
     wait_for_children(&observer, &path, 0).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lock_id_is_stored_in_the_node_and_inspect_shows_it() {
+    let connect = ZkServer::shared().connect_string();
+    let path = unique_path("id");
+    let mut holder = Running::spawn(zk_sync(&connect).args(["lock", &path, "--id", "batch-3"]));
+    holder.stderr_line_containing("holding the lock").await;
+    let shown = run(zk_sync(&connect).args(["inspect", &path])).await;
+    assert_eq!(shown.code, 0, "{shown:?}");
+    let row: Vec<&str> = shown
+        .stdout
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        (row[1], row[2], row[5]),
+        ("lock", "holds", "batch-3"),
+        "{shown:?}"
+    );
+    let report = run(zk_sync(&connect).args(["inspect", &path, "--json"])).await;
+    let report: serde_json::Value = serde_json::from_str(&report.stdout).unwrap();
+    assert_eq!(report["nodes"][0]["data"], "batch-3");
+    holder.signal(libc::SIGTERM);
+    let (code, rest) = holder.finish().await;
+    assert_eq!(code, 0, "{rest}");
+}
+
+/// `zk-sync lock PATH [flags] --timeout 0 -- true`: whether it got the lock at once.
+async fn takes_at_once(connect: &str, path: &str, flags: &[&str]) -> bool {
+    let finished = run(zk_sync(connect)
+        .args(["-q", "lock", path])
+        .args(flags)
+        .args(["--timeout", "0", "--", "true"]))
+    .await;
+    match finished.code {
+        0 => true,
+        124 => false,
+        _ => panic!("{flags:?}: {finished:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lock_read_and_write_are_the_two_sides_of_a_rwlock() {
+    let connect = ZkServer::shared().connect_string();
+    let path = unique_path("rw");
+    let mut reader = Running::spawn(zk_sync(&connect).args(["lock", &path, "--read"]));
+    let said = reader.stderr_line_containing("holding").await;
+    assert!(
+        said.last()
+            .unwrap()
+            .contains(&format!("holding the read lock on {path}")),
+        "{said:?}"
+    );
+    assert!(
+        takes_at_once(&connect, &path, &["--read"]).await,
+        "readers share"
+    );
+    assert!(
+        !takes_at_once(&connect, &path, &["--write"]).await,
+        "a writer waits"
+    );
+    // Plain `lock` is the mutex, another recipe: it does not see the rwlock's nodes.
+    assert!(
+        takes_at_once(&connect, &path, &[]).await,
+        "a mutex does not pair with --read"
+    );
+    let shown = run(zk_sync(&connect).args(["inspect", &path, "--json"])).await;
+    let report: serde_json::Value = serde_json::from_str(&shown.stdout).unwrap();
+    let nodes = report["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 1, "{report}");
+    assert_eq!(
+        (&nodes[0]["kind"], &nodes[0]["role"]),
+        (&"read".into(), &"holds".into())
+    );
+    reader.signal(libc::SIGTERM);
+    assert_eq!(reader.finish().await.0, 0);
+    assert!(
+        takes_at_once(&connect, &path, &["--write"]).await,
+        "free again"
+    );
+
+    // And against the library's DistRwLock (Curator's protocol).
+    let s = session(&connect, Duration::from_secs(10)).await;
+    let rwlock = zk_sync_rwlock::DistRwLock::new(s, &path).unwrap();
+    let writer = rwlock.write().await.unwrap();
+    assert!(
+        !takes_at_once(&connect, &path, &["--read"]).await,
+        "a reader waits for a writer"
+    );
+    let waited =
+        run(zk_sync(&connect).args(["lock", &path, "--read", "--timeout", "300ms", "--", "true"]))
+            .await;
+    assert_eq!(waited.code, 124, "{waited:?}");
+    crate::common::assert_one_clear_line(
+        &waited,
+        &format!("timed out after 300ms waiting for the read lock on {path}, held by session"),
+    );
+    writer.unlock().await.unwrap();
+    let read = rwlock.read().await.unwrap();
+    assert!(takes_at_once(&connect, &path, &["--read"]).await);
+    read.unlock().await.unwrap();
+
+    // --help says which pairs with which.
+    let help = run(crate::common::zk_sync_bare().args(["lock", "--help"])).await;
+    for says in [
+        "Pairs with `lock --write`, not with plain `lock`",
+        "Pairs with `lock --read`, not with plain `lock`",
+    ] {
+        assert!(help.stdout.contains(says), "{}", help.stdout);
+    }
+}

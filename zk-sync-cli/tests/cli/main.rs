@@ -1,7 +1,9 @@
 //! The `zk-sync` binary against a real ZooKeeper (one shared server for the whole binary).
 
 mod acl;
+mod barrier;
 mod common;
+mod completions;
 mod connect;
 mod elect;
 mod errors;
@@ -9,5 +11,7 @@ mod exit_codes;
 mod faults;
 mod inspect;
 mod lock;
+mod metrics;
+mod output;
 mod semaphore;
 mod tls;

@@ -1,0 +1,67 @@
+//! `--metrics-addr`: Prometheus metrics while a long-running command runs.
+
+use crate::common::{assert_one_clear_line, run, unique_path, zk_sync, Running};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use zk_sync_testkit::ZkServer;
+
+/// A loopback address nothing listens on (for now).
+fn free_address() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().to_string()
+}
+
+/// The body of `GET /metrics`, over a plain HTTP/1.0 request.
+async fn scrape(address: &str) -> String {
+    let mut stream = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("the listener");
+    stream
+        .write_all(b"GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .await
+        .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    assert!(
+        response.starts_with("HTTP/1.0 200") || response.starts_with("HTTP/1.1 200"),
+        "{response}"
+    );
+    response
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_holding_lock_serves_its_metrics() {
+    let connect = ZkServer::shared().connect_string();
+    let path = unique_path("metrics");
+    let address = free_address();
+    let mut holder =
+        Running::spawn(zk_sync(&connect).args(["lock", &path, "--metrics-addr", &address]));
+    holder.stderr_line_containing("holding the lock").await;
+    let body = scrape(&address).await;
+    assert!(
+        body.contains(r#"zk_sync_acquisitions_total{primitive="mutex",outcome="acquired"} 1"#),
+        "{body}"
+    );
+    assert!(body.contains("zk_sync_session_state"), "{body}");
+    holder.signal(libc::SIGTERM);
+    let (code, rest) = holder.finish().await;
+    assert_eq!(code, 0, "{rest}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_taken_metrics_address_is_an_os_error() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let finished =
+        run(zk_sync("127.0.0.1:9").args(["lock", "/a", "--metrics-addr", &address, "--", "true"]))
+            .await;
+    assert_eq!(finished.code, 71, "{finished:?}");
+    assert_one_clear_line(&finished, &format!("cannot serve metrics on {address}"));
+    let unparsable =
+        run(zk_sync("127.0.0.1:9").args(["lock", "/a", "--metrics-addr", "nowhere"])).await;
+    assert_eq!(unparsable.code, 64, "{unparsable:?}");
+    let once =
+        run(zk_sync("127.0.0.1:9").args(["inspect", "/a", "--metrics-addr", &address])).await;
+    assert_eq!(once.code, 64, "{once:?}");
+    assert_one_clear_line(&once, "--metrics-addr needs --watch");
+    drop(taken);
+}
