@@ -7,3 +7,21 @@ mod repository {}
 
 #[doc = include_str!("../README.md")]
 mod facade {}
+
+#[doc = include_str!("../../zk-sync-core/README.md")]
+mod core_crate {}
+
+#[doc = include_str!("../../zk-sync-mutex/README.md")]
+mod mutex {}
+
+#[doc = include_str!("../../zk-sync-rwlock/README.md")]
+mod rwlock {}
+
+#[doc = include_str!("../../zk-sync-election/README.md")]
+mod election {}
+
+#[doc = include_str!("../../zk-sync-barrier/README.md")]
+mod barrier {}
+
+#[doc = include_str!("../../zk-sync-semaphore/README.md")]
+mod semaphore {}
