@@ -256,14 +256,16 @@
 //! also has what only a new recipe needs (the contender queue, the watch multiplexer). Depend on
 //! them directly if you prefer; the types are the same.
 #![cfg_attr(docsrs, feature(doc_cfg))]
-// Without every primitive, the guide above links to items that are not compiled in.
+// Without every primitive and the second wire client, the guide above links to items that
+// are not compiled in.
 #![cfg_attr(
     not(all(
         feature = "mutex",
         feature = "rwlock",
         feature = "election",
         feature = "barrier",
-        feature = "semaphore"
+        feature = "semaphore",
+        feature = "zookeeper-async"
     )),
     allow(rustdoc::broken_intra_doc_links)
 )]
