@@ -309,4 +309,16 @@ impl From<LossReason> for Error {
 }
 
 /// A `Result` with zk-sync's [`Error`].
+///
+/// # Examples
+///
+/// ```no_run
+/// use zk_sync::{DistMutex, Session};
+///
+/// async fn lock_once(session: Session) -> zk_sync::Result<()> {
+///     let mutex = DistMutex::new(session, "/locks/orders")?;
+///     mutex.lock().await?.unlock().await?;
+///     Ok(())
+/// }
+/// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;
