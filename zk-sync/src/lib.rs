@@ -275,7 +275,7 @@ mod error;
 mod readmes;
 
 pub use error::{Error, Result};
-pub use zk_sync_core::contender::LossReason;
+pub use zk_sync_core::contender::{request_revocation, LossReason, REVOKE_MESSAGE};
 pub use zk_sync_core::{
     backend, metrics, Epoch, FencingToken, Hold, InvalidArgument, Session, SessionBuilder,
     SessionState, SessionStatus, Tls, TlsPem, TryLockError, ZkErrorCode,
