@@ -85,6 +85,31 @@ macro_rules! guard_methods {
             self.hold.lost().await
         }
 
+        /// Resolves once someone asked this holder to let go: cooperative revocation, by
+        /// Apache Curator's convention (its `Revoker` writes `__REVOKE__` into the lock node),
+        /// so a request from a Curator process counts as one from
+        /// [`DistMutex::revoke_holder`](crate::DistMutex::revoke_holder) or `zk-sync revoke`. Nothing is
+        /// forced: the holder decides whether and when to unlock. A request made before the
+        /// call counts too; while nobody asks, it pends.
+        ///
+        /// ```no_run
+        /// # async fn demo(mutex: &zk_sync_mutex::DistMutex) -> Result<(), zk_sync_core::Error> {
+        /// let guard = mutex.lock().await?;
+        /// tokio::select! {
+        ///     _ = guard.revoke_requested() => println!("asked to let go"),
+        ///     _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
+        /// }
+        /// guard.unlock().await
+        /// # }
+        /// ```
+        ///
+        /// # Cancel safety
+        ///
+        /// Cancel safe.
+        pub async fn revoke_requested(&self) {
+            self.hold.revoke_requested().await
+        }
+
         /// The hold of the node: this guard's own, or the one the process's holders share.
         pub fn hold(&self) -> &Hold {
             self.hold.node()

@@ -118,6 +118,38 @@ impl DistMutex {
         self.queue.session()
     }
 
+    /// Asks whoever holds the lock right now to let go (cooperative revocation, by Apache
+    /// Curator's convention: `__REVOKE__` written into the holder's node, as Curator's
+    /// `Revoker` does), and returns the node asked; `None` when nobody held it, or its holder
+    /// let go before the request reached it. A holder that listens
+    /// ([`DistMutexGuard::revoke_requested`], Curator's `makeRevocable`) decides whether, and
+    /// when, to unlock; one that does not never learns of it.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn demo(mutex: zk_sync_mutex::DistMutex) -> Result<(), zk_sync_mutex::Error> {
+    /// match mutex.revoke_holder().await? {
+    ///     Some(node) => println!("asked {node} to let go"),
+    ///     None => println!("nobody holds it"),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Closed`] when the session is closed; the epoch's end; any other server error
+    /// (`NoAuth` on a locked-down lock of another identity, say).
+    pub async fn revoke_holder(&self) -> Result<Option<String>, Error> {
+        let contenders = self.queue.contenders(&RECIPE).await?;
+        let Some(holder) = contenders.first() else {
+            return Ok(None);
+        };
+        let node = format!("{}/{}", self.queue.dir(), holder.name());
+        let asked = zk_sync_core::contender::request_revocation(self.session(), &node).await?;
+        Ok(asked.then_some(node))
+    }
+
     /// Waits until this contender holds the lock.
     ///
     /// Uncontended, this costs one pipelined round trip to ZooKeeper; right after this process

@@ -617,3 +617,34 @@ async fn reading_then_writing_at_once_waits_for_an_older_reader() {
     assert_eq!(children(&observer, &path).await.len(), 1);
     write.unlock().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readers_and_writers_hear_a_revocation_request_for_their_node() {
+    let path = unique_path("revoke");
+    let lock = DistRwLock::new(shared_session().await, &path).unwrap();
+    let asker = shared_session().await;
+    let read = lock.read().await.unwrap();
+    assert!(
+        zk_sync_core::contender::request_revocation(&asker, read.path())
+            .await
+            .unwrap()
+    );
+    tokio::time::timeout(TIMEOUT, read.revoke_requested())
+        .await
+        .expect("the reader asked");
+    read.unlock().await.unwrap();
+    let write = lock.write().await.unwrap();
+    assert!(
+        zk_sync_core::contender::request_revocation(&asker, write.path())
+            .await
+            .unwrap()
+    );
+    tokio::time::timeout(TIMEOUT, write.revoke_requested())
+        .await
+        .expect("the writer asked");
+    write.unlock().await.unwrap();
+    let gone = format!("{path}/_c_00000000-0000-0000-0000-000000000000-__WRIT__0000000099");
+    assert!(!zk_sync_core::contender::request_revocation(&asker, &gone)
+        .await
+        .unwrap());
+}

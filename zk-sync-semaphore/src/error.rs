@@ -13,7 +13,7 @@ use zk_sync_core::Error;
 /// assert!(TryAcquireError::NoPermits.is_no_permits());
 /// assert_eq!(TryAcquireError::NoPermits.to_string(), "no permits available");
 /// ```
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum TryAcquireError {
     /// Every permit is leased, or another contender is queued ahead: the call would wait.

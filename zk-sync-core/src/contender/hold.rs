@@ -383,6 +383,52 @@ impl Hold {
         reason
     }
 
+    /// Resolves once someone asked the holder to let go, by Apache Curator's convention
+    /// ([`request_revocation`](super::request_revocation), Curator's `Revoker`): whoever
+    /// listens decides whether, and when, to release. A request made before the call counts
+    /// too. It pends while nobody asks, and for good once the node is gone (see
+    /// [`lost`](Self::lost) for that).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    pub async fn revoke_requested(&self) {
+        loop {
+            let Some(epoch) = self
+                .session
+                .current_epoch()
+                .filter(|e| e.number() == self.epoch)
+            else {
+                return std::future::pending().await;
+            };
+            // The watch is armed before the node is read, so no request can fall between.
+            let watch = self
+                .session
+                .watch(&epoch, WatchKind::Data, &self.path)
+                .await;
+            let data = match &watch {
+                Ok(_) => epoch.data(&self.path).await,
+                Err(_) => Ok(None),
+            };
+            drop(epoch);
+            match (watch, data) {
+                (_, Ok(Some((data, _)))) if data == super::REVOKE_MESSAGE => return,
+                (Ok(watch), Ok(Some(_))) => {
+                    watch.changed().await;
+                }
+                (
+                    Err(Error::Zk {
+                        code: ZkErrorCode::NoNode,
+                        ..
+                    }),
+                    _,
+                )
+                | (_, Ok(None)) => return std::future::pending().await,
+                (Err(_), _) | (_, Err(_)) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+    }
+
     /// Resolves when the node is deleted; pends forever once the epoch ends (the caller's
     /// other branch reports that).
     async fn node_deleted(&self) -> LossReason {

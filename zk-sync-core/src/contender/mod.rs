@@ -12,11 +12,13 @@ mod hold;
 mod naming;
 mod pending;
 mod queue;
+mod revoke;
 pub(crate) mod view;
 
 pub use self::hold::{FencingToken, Hold, LossReason};
 pub use self::naming::{sort_contenders, Contender};
 pub use self::queue::ContenderQueue;
+pub use self::revoke::{request_revocation, REVOKE_MESSAGE};
 
 /// What a contender should do, given the sorted queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -161,6 +161,16 @@ impl Holding {
         self.node().lost().await
     }
 
+    /// As [`Hold::revoke_requested`]: with local hand-off the request is on the node the
+    /// process's holders share, so it stands for each of them in turn until that node goes.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    pub async fn revoke_requested(&self) {
+        self.node().revoke_requested().await
+    }
+
     /// Releases without waiting for the server: [`Hold::release_queued`] or
     /// [`LocalHold::release`].
     ///

@@ -84,6 +84,31 @@ macro_rules! guard_methods {
             self.hold.lost().await
         }
 
+        /// Resolves once someone asked this holder to let go: cooperative revocation, by
+        /// Apache Curator's convention (its `Revoker` writes `__REVOKE__` into the lock node),
+        /// so a request from a Curator process counts as one from
+        /// `DistMutex::revoke_holder` (zk-sync-mutex) or `zk-sync revoke`. Nothing is
+        /// forced: the holder decides whether and when to unlock. A request made before the
+        /// call counts too; while nobody asks, it pends.
+        ///
+        /// ```no_run
+        /// # async fn demo(lock: &zk_sync_rwlock::DistRwLock) -> Result<(), zk_sync_core::Error> {
+        /// let guard = lock.write().await?;
+        /// tokio::select! {
+        ///     _ = guard.revoke_requested() => println!("asked to let go"),
+        ///     _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
+        /// }
+        /// guard.unlock().await
+        /// # }
+        /// ```
+        ///
+        /// # Cancel safety
+        ///
+        /// Cancel safe.
+        pub async fn revoke_requested(&self) {
+            self.hold.revoke_requested().await
+        }
+
         /// The underlying hold: the node's (shared by the process's writers with local
         /// hand-off).
         pub fn hold(&self) -> &zk_sync_core::Hold {

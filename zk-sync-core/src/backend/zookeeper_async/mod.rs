@@ -1,24 +1,8 @@
 //! [`Backend`] over the `zookeeper-async` crate, the second wire client (feature
 //! `zookeeper-async`).
 //!
-//! `zookeeper-async` 5 behaves differently from the default client in ways that matter to a
-//! lock. Each is made up for here, so that a [`Session`](crate::Session) over it keeps every
-//! promise it makes over the default client:
-//!
-//! | `zookeeper-async` | what this backend does |
-//! |---|---|
-//! | A request is sent when its future is first polled, not when it is made. | Requests go to one task per session in call order, which polls each once as it takes it: they reach the server in call order, so a create and the listing behind it still share a round trip. |
-//! | When the session expires, it reports `NotConnected` and opens a new session by itself. | The expiry ends the backend the moment the client reports it: every later request is refused, the [`Session`](crate::Session) starts a new epoch (every hold of the old one is lost, never carried over), and the client is closed, which also closes the session it opened on its own. An ephemeral node of an unexpected owner ends it too. |
-//! | A watch set before a reconnect never fires after it (and the client keeps it for good). | Every watch resolves [`NodeEvent::WatchLost`] once the connection it was set on is replaced; whoever waited re-checks the node and watches it again. The client's own leftover costs a few dozen bytes per watch and reconnect, until the session ends. |
-//! | Credentials are not sent again after a reconnect (the server keeps them per connection), and the server answers credentials out of turn while the client pairs replies with requests by their order. | Requests are held back while the client reconnects; once it is back, the credentials go out alone (after the replies to whatever was still on its way), and requests follow once they are taken. A request that reached the new connection ahead of them and was refused `NoAuth` is reported as a lost connection, so the caller tries again. Credentials an application added to a client it handed over (see [`ZookeeperAsyncConnector::adopting`]) are not sent again: give them to the session builder. |
-//! | No `multi`. | [`Backend::create_after_deletes`] is `None`: a release goes out as its own delete, before the next create, and an acquire always lists the queue (no release folding, no listing skip). |
-//! | A dead connection is noticed after 4/3 of the session timeout, when the session is already gone. | The backend reads the root whenever the connection has been quiet for 3/8 of its connection timeout, and reports the connection dead once nothing was answered for the whole of it, as the default client does (the connection timeout is the session builder's, or 2/5 of the session timeout when that is more than 3/5 of it). Holds become uncertain then; the session is lost after a session timeout without an answer. The client cannot be told to drop the connection, so a session whose server went silent is lost even when other servers are healthy; and its connect has no timeout of its own, so an unreachable address can hold up its reconnects for the operating system's connect timeout. |
-//! | Its read timeout is 2/3 of the session timeout rounded *down* to whole seconds, and zero below 1.5 s (it then reconnects without end). | Sessions ask for at least [`ZookeeperAsyncConnector::MIN_SESSION_TIMEOUT`]. |
-//! | The session id and the negotiated session timeout are not exposed. | The session id is learned from the owner of the session's first ephemeral node ([`Backend::session_id`] is 0 before, so a create whose reply was lost before that is not adopted but created again). The requested timeout is taken as the session's: keep it within the servers' `minSessionTimeout` and `maxSessionTimeout`, or the local lease would outlast a server that shortened it. |
-//! | No `createContainer` request; the server makes a create with the container flag a plain persistent node. | Nothing can make up for it: the directories (and missing parents) the recipes create over this client are persistent, and stay, empty, after their last contender (the default client and Curator create containers, which the server removes). An empty directory blocks nobody; create long-lived ones beforehand, or remove empty ones yourself. |
-//! | No TLS and no SASL. | A session asking for either fails to connect, saying so. |
-//! | Dropping the client does not end its task, which keeps reconnecting; its task sends its own pings into its 64-request channel and waits forever when that is full. | The backend closes the client's session when it is done with it (trying for twice the session timeout, at least 10 s, while no server answers), and hands it at most 32 unanswered requests at a time. |
-//! | A data watch on a missing node is kept by the client forever, though the server sets none. | Nothing: each costs a few dozen bytes until the session ends. |
+//! Its differences from the default client, and how each is made up for, are listed on
+//! [`ZookeeperAsyncConnector`].
 
 mod convert;
 mod dispatch;
@@ -45,8 +29,8 @@ use zookeeper_async as zk;
 /// The pause between two attempts of the client to reach a server.
 const RECONNECT_PAUSE: Duration = Duration::from_millis(100);
 
-/// Opens sessions with `zookeeper-async` (feature `zookeeper-async`). See the
-/// [module](self) for how its differences from the default client are made up for.
+/// Opens sessions with `zookeeper-async` (feature `zookeeper-async`), making up for each of
+/// its differences from the default client (see below).
 ///
 /// # Examples
 ///
@@ -77,6 +61,27 @@ const RECONNECT_PAUSE: Duration = Duration::from_millis(100);
 ///     .await?;
 /// # drop(session); Ok(()) }
 /// ```
+///
+/// # Differences from the default client
+///
+/// `zookeeper-async` 5 behaves differently from the default client in ways that matter to a
+/// lock. Each is made up for here, so that a [`Session`](crate::Session) over it keeps every
+/// promise it makes over the default client:
+///
+/// | `zookeeper-async` | what this backend does |
+/// |---|---|
+/// | A request is sent when its future is first polled, not when it is made. | Requests go to one task per session in call order, which polls each once as it takes it: they reach the server in call order, so a create and the listing behind it still share a round trip. |
+/// | When the session expires, it reports `NotConnected` and opens a new session by itself. | The expiry ends the backend the moment the client reports it: every later request is refused, the [`Session`](crate::Session) starts a new epoch (every hold of the old one is lost, never carried over), and the client is closed, which also closes the session it opened on its own. An ephemeral node of an unexpected owner ends it too. |
+/// | A watch set before a reconnect never fires after it (and the client keeps it for good). | Every watch resolves [`NodeEvent::WatchLost`](super::NodeEvent::WatchLost) once the connection it was set on is replaced; whoever waited re-checks the node and watches it again. The client's own leftover costs a few dozen bytes per watch and reconnect, until the session ends. |
+/// | Credentials are not sent again after a reconnect (the server keeps them per connection), and the server answers credentials out of turn while the client pairs replies with requests by their order. | Requests are held back while the client reconnects; once it is back, the credentials go out alone (after the replies to whatever was still on its way), and requests follow once they are taken. A request that reached the new connection ahead of them and was refused `NoAuth` is reported as a lost connection, so the caller tries again. Credentials an application added to a client it handed over (see [`ZookeeperAsyncConnector::adopting`]) are not sent again: give them to the session builder. |
+/// | No `multi`. | [`Backend::create_after_deletes`](super::Backend::create_after_deletes) is `None`: a release goes out as its own delete, before the next create, and an acquire always lists the queue (no release folding, no listing skip). |
+/// | A dead connection is noticed after 4/3 of the session timeout, when the session is already gone. | The backend reads the root whenever the connection has been quiet for 3/8 of its connection timeout, and reports the connection dead once nothing was answered for the whole of it, as the default client does (the connection timeout is the session builder's, or 2/5 of the session timeout when that is more than 3/5 of it). Holds become uncertain then; the session is lost after a session timeout without an answer. The client cannot be told to drop the connection, so a session whose server went silent is lost even when other servers are healthy; and its connect has no timeout of its own, so an unreachable address can hold up its reconnects for the operating system's connect timeout. |
+/// | Its read timeout is 2/3 of the session timeout rounded *down* to whole seconds, and zero below 1.5 s (it then reconnects without end). | Sessions ask for at least [`ZookeeperAsyncConnector::MIN_SESSION_TIMEOUT`]. |
+/// | The session id and the negotiated session timeout are not exposed. | The session id is learned from the owner of the session's first ephemeral node ([`Backend::session_id`](super::Backend::session_id) is 0 before, so a create whose reply was lost before that is not adopted but created again). The requested timeout is taken as the session's: keep it within the servers' `minSessionTimeout` and `maxSessionTimeout`, or the local lease would outlast a server that shortened it. |
+/// | No `createContainer` request; the server makes a create with the container flag a plain persistent node. | Nothing can make up for it: the directories (and missing parents) the recipes create over this client are persistent, and stay, empty, after their last contender (the default client and Curator create containers, which the server removes). An empty directory blocks nobody; create long-lived ones beforehand, or remove empty ones yourself. |
+/// | No TLS and no SASL. | A session asking for either fails to connect, saying so. |
+/// | Dropping the client does not end its task, which keeps reconnecting; its task sends its own pings into its 64-request channel and waits forever when that is full. | The backend closes the client's session when it is done with it (trying for twice the session timeout, at least 10 s, while no server answers), and hands it at most 32 unanswered requests at a time. |
+/// | A data watch on a missing node is kept by the client forever, though the server sets none. | Nothing: each costs a few dozen bytes until the session ends. |
 pub struct ZookeeperAsyncConnector {
     adopted: Mutex<Option<zk::ZooKeeper>>,
 }
