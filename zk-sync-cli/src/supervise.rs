@@ -12,14 +12,28 @@ use zk_sync_core::{Hold, SessionState};
 pub(crate) struct Held<'a> {
     pub(crate) hold: &'a Hold,
     pub(crate) what: &'a str,
+    /// Whether to let go when someone asks (`lock --revocable`, Curator's `makeRevocable`).
+    pub(crate) revocable: bool,
+}
+
+impl Held<'_> {
+    /// Resolves once someone asked to revoke the hold, if it lets itself be revoked; pends
+    /// otherwise.
+    async fn revoked(&self) {
+        if self.revocable {
+            self.hold.revoke_requested().await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    }
 }
 
 /// Runs `argv` while `held` is valid; returns the exit code to leave with once the command
 /// exited by itself (the caller then releases the hold).
 ///
 /// Stop signals zk-sync receives are passed on to the command. If the hold becomes uncertain
-/// or is lost, the command is stopped (SIGTERM, SIGKILL after `grace`) and this fails with
-/// [`HOLD_LOST`].
+/// or is lost, or is revoked while revocable, the command is stopped (SIGTERM, SIGKILL after
+/// `grace`) and this fails with [`HOLD_LOST`].
 pub(crate) async fn run_command(
     held: Held<'_>,
     argv: &[String],
@@ -33,6 +47,7 @@ pub(crate) async fn run_command(
             biased;
             () = held.hold.uncertain() => break trouble(held.hold),
             reason = held.hold.lost() => break format!("was lost ({reason})"),
+            () = held.revoked() => break "was revoked (someone asked it to let go)".to_owned(),
             signal = signals.recv() => child.forward(signal),
             status = child.wait() => return Ok(exit::of_status(status?)),
         }
@@ -68,8 +83,8 @@ pub(crate) async fn run_unguarded(
     }
 }
 
-/// Holds until a stop signal; fails with [`HOLD_LOST`] if the hold is lost first. Reports
-/// suspensions and reconnections on stderr meanwhile.
+/// Holds until a stop signal, or a revocation while revocable; fails with [`HOLD_LOST`] if
+/// the hold is lost first. Reports suspensions and reconnections on stderr meanwhile.
 pub(crate) async fn hold_until_signal(
     held: Held<'_>,
     signals: &mut StopSignals,
@@ -83,6 +98,10 @@ pub(crate) async fn hold_until_signal(
             }
             signal = signals.recv() => {
                 say::note(&format!("{}: releasing {}", signals::name(signal), held.what));
+                return Ok(());
+            }
+            () = held.revoked() => {
+                say::note(&format!("asked to let go: releasing {}", held.what));
                 return Ok(());
             }
             () = held.hold.uncertain() => {

@@ -5,7 +5,7 @@ mod recipes;
 mod tools;
 
 pub(crate) use connection::Connection;
-pub(crate) use recipes::{Barrier, Elect, Lock, Monitoring, RunOptions, Semaphore};
+pub(crate) use recipes::{Barrier, Elect, Lock, Monitoring, Revoke, RunOptions, Semaphore};
 pub(crate) use tools::{Completions, Inspect};
 
 use crate::exit;
@@ -57,6 +57,17 @@ pub(crate) enum Command {
     /// names), so use one or the other on a path.
     #[command(after_help = exit::codes_help())]
     Lock(Lock),
+
+    /// Ask the holder of a lock to let go (Curator's Revoker convention)
+    ///
+    /// Writes `__REVOKE__` into the node of the lock's holder at PATH, as Curator's Revoker
+    /// does. Only a holder that listens lets go: `zk-sync lock --revocable`, a library guard's
+    /// revoke_requested(), Curator's makeRevocable; any other holder keeps the lock and never
+    /// learns of the request. The request replaces what the holder wrote into its node (its
+    /// --id, Curator's address). It applies to plain `lock` (InterProcessMutex) paths, and exits
+    /// 0 whether there was a holder to ask or not (it says which).
+    #[command(after_help = exit::codes_help())]
+    Revoke(Revoke),
 
     /// Run a command only while leading an election (Curator LeaderLatch protocol)
     ///
@@ -144,6 +155,8 @@ mod tests {
         assert!(Cli::try_parse_from(["zk-sync", "lock", "/a", "--read", "--write"]).is_err());
         assert!(Cli::try_parse_from(["zk-sync", "lock", "/a", "--read", "--id", "x"]).is_err());
         assert!(Cli::try_parse_from(["zk-sync", "lock", "/a", "--id", "x"]).is_ok());
+        assert!(Cli::try_parse_from(["zk-sync", "lock", "/a", "--revocable"]).is_ok());
+        assert!(Cli::try_parse_from(["zk-sync", "lock", "/a", "--write", "--revocable"]).is_err());
     }
 
     #[test]

@@ -26,6 +26,11 @@ pub(crate) struct Lock {
     #[arg(long, value_name = "ID", conflicts_with_all = ["read", "write"])]
     pub(crate) id: Option<String>,
 
+    /// Let go when asked (`zk-sync revoke PATH`, Curator's Revoker): the command is stopped as
+    /// for a lost lock (exit 75); without a command, the lock is released (exit 0)
+    #[arg(long, conflicts_with_all = ["read", "write"])]
+    pub(crate) revocable: bool,
+
     /// Give up waiting after this long (exit 124); 0 means try once without waiting
     /// (e.g. 30s, 1m30s; a bare number is seconds)
     #[arg(long, value_name = "DURATION", value_parser = duration::parse, allow_hyphen_values = true)]
@@ -33,6 +38,13 @@ pub(crate) struct Lock {
 
     #[command(flatten)]
     pub(crate) run: RunOptions,
+}
+
+/// `zk-sync revoke`.
+#[derive(Debug, Args)]
+pub(crate) struct Revoke {
+    /// The lock's ZooKeeper path, as given to `zk-sync lock`
+    pub(crate) path: String,
 }
 
 /// `zk-sync elect`.

@@ -56,6 +56,7 @@ async fn leading(
     let held = Held {
         hold: leadership.hold(),
         what: &what,
+        revocable: false,
     };
     let env = [
         ("ZK_SYNC_ELECTION_PATH", elect.path.clone()),

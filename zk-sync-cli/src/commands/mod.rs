@@ -8,6 +8,7 @@ mod holders;
 mod inspect;
 mod lock;
 mod observe;
+mod revoke;
 mod semaphore;
 
 use crate::cli::{Cli, Command, Connection, RunOptions};
@@ -25,6 +26,7 @@ use zk_sync_core::Session;
 pub(crate) async fn run(cli: Cli) -> Result<u8, Failure> {
     match cli.command {
         Command::Lock(lock) => lock::run(&cli.connection, lock).await,
+        Command::Revoke(revoke) => revoke::run(&cli.connection, &revoke).await,
         Command::Elect(elect) if elect.observe => observe::run(&cli.connection, &elect).await,
         Command::Elect(elect) => elect::run(&cli.connection, elect).await,
         Command::Semaphore(semaphore) => semaphore::run(&cli.connection, semaphore).await,

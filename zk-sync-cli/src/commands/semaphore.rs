@@ -51,6 +51,7 @@ async fn leased(
     let held = Held {
         hold: &permit.leases()[0],
         what: &what,
+        revocable: false,
     };
     let env = [
         ("ZK_SYNC_SEMAPHORE_PATH", args.path.clone()),

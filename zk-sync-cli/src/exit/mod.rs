@@ -22,8 +22,8 @@ pub(crate) const UNAVAILABLE: u8 = 69;
 pub(crate) const INTERNAL: u8 = 70;
 /// The operating system refused something (spawning, signals, the metrics listener).
 pub(crate) const OS_ERROR: u8 = 71;
-/// The lock or leadership became uncertain or was lost while the command ran; the command was
-/// stopped.
+/// The lock or leadership became uncertain, was lost, or was revoked (`lock --revocable`)
+/// while the command ran; the command was stopped.
 pub(crate) const HOLD_LOST: u8 = 75;
 /// ZooKeeper refused a request for another reason.
 pub(crate) const ZOOKEEPER: u8 = 76;

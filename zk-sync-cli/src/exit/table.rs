@@ -23,7 +23,7 @@ pub(crate) const TABLE: &[Row] = &[
     row("69", "ZooKeeper unavailable (connection refused, no such host, or no session within --connect-timeout)"),
     row("70", "internal error in zk-sync"),
     row("71", "operating system error (cannot spawn, handle signals or serve --metrics-addr)"),
-    row("75", "lock or leadership uncertain or lost while the command ran: command stopped"),
+    row("75", "lock or leadership uncertain, lost or revoked (lock --revocable) while the command ran: command stopped"),
     row("76", "ZooKeeper refused the request"),
     row("77", "permission denied (authentication failed, or an ACL forbids it)"),
     row("124", "--timeout elapsed while waiting for a lock, leadership, a permit or the other participants of a barrier"),

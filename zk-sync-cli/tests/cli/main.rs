@@ -13,5 +13,6 @@ mod inspect;
 mod lock;
 mod metrics;
 mod output;
+mod revoke;
 mod semaphore;
 mod tls;

@@ -60,6 +60,7 @@ async fn locked(
     let held = Held {
         hold: guard.hold(),
         what: &what,
+        revocable: lock.revocable,
     };
     let env = [
         ("ZK_SYNC_LOCK_PATH", lock.path.clone()),

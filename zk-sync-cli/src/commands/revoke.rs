@@ -1,0 +1,31 @@
+//! `zk-sync revoke PATH`: ask the holder of a lock to let go, by Curator's convention.
+
+use crate::cli::{Connection, Revoke};
+use crate::exit::Failure;
+use crate::{connect, say};
+use zk_sync_core::Session;
+use zk_sync_mutex::DistMutex;
+
+pub(super) async fn run(connection: &Connection, revoke: &Revoke) -> Result<u8, Failure> {
+    connect::check_recipe_path(connection, &revoke.path)?;
+    let session = connect::session(connection).await?;
+    let result = ask(&session, &revoke.path).await;
+    connect::close(&session).await;
+    result
+}
+
+async fn ask(session: &Session, path: &str) -> Result<u8, Failure> {
+    let mutex = DistMutex::new(session.clone(), path).map_err(|e| Failure::zk("bad lock", &e))?;
+    let asked = mutex
+        .revoke_holder()
+        .await
+        .map_err(|e| Failure::zk(&format!("revoking the lock on {path}"), &e))?;
+    match asked {
+        Some(node) => say::note(&format!(
+            "asked the holder of the lock on {path} to let go (node {})",
+            node.rsplit('/').next().unwrap_or_default()
+        )),
+        None => say::note(&format!("nobody holds the lock on {path}: nobody to ask")),
+    }
+    Ok(0)
+}
