@@ -27,8 +27,7 @@ async fn only_the_leader_runs_the_command() {
         Running::spawn(zk_sync(&connect).args(["elect", &path, id, "--", "sh", "-c", &command]))
     };
     let mut a = start("a");
-    let said = a.stderr_line().await;
-    assert!(said.contains("holding the leadership of"), "{said}");
+    a.stderr_line_containing("holding the leadership of").await;
     eventually(Duration::from_secs(10), "a's command", || async {
         read(&log).lines().count() == 1
     })

@@ -73,9 +73,9 @@ async fn a_lost_lock_stops_the_command_with_sigterm_before_anyone_else_gets_the_
         "{stderr}"
     );
     // (The shell may add its own "Terminated" for the interrupted sleep.)
-    let ours: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.starts_with("zk-sync:") && !l.contains("zk-sync: holding"))
+    let ours: Vec<&str> = crate::common::lines_past_connecting(&stderr)
+        .into_iter()
+        .filter(|l| l.starts_with("zk-sync:") && !l.starts_with("zk-sync: holding"))
         .collect();
     assert_eq!(ours.len(), 1, "{stderr}");
     proxy.restore();

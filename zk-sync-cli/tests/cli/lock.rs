@@ -121,8 +121,7 @@ async fn without_a_command_the_lock_is_held_until_sigterm() {
     let connect = ZkServer::shared().connect_string();
     let path = unique_path("hold");
     let mut holder = Running::spawn(zk_sync(&connect).args(["lock", &path]));
-    let said = holder.stderr_line().await;
-    assert!(said.contains("holding the lock on"), "{said}");
+    holder.stderr_line_containing("holding the lock on").await;
 
     let other = session(&connect, Duration::from_secs(10)).await;
     let mutex = DistMutex::new(other, &path).unwrap();

@@ -1,7 +1,7 @@
 //! What `lock` and `elect` say: the same lines, as loud as -q / -v ask, and who holds when the
 //! wait lasts.
 
-use crate::common::{run, session, unique_path, zk_sync, Running};
+use crate::common::{lines_past_connecting, run, session, unique_path, zk_sync, Running};
 use std::time::Duration;
 use zk_sync_election::LeaderElection;
 use zk_sync_testkit::ZkServer;
@@ -37,8 +37,9 @@ async fn lock_and_elect_say_the_same_at_every_level() {
     ] {
         let finished = run(&mut command).await;
         assert_eq!(finished.code, 0, "{finished:?}");
-        let line = finished.stderr.trim_end();
-        assert_eq!(line.lines().count(), 1, "{finished:?}");
+        let lines = lines_past_connecting(&finished.stderr);
+        assert_eq!(lines.len(), 1, "{finished:?}");
+        let line = lines[0];
         let token = token_in(line);
         assert_eq!(
             line,
@@ -49,7 +50,7 @@ async fn lock_and_elect_say_the_same_at_every_level() {
     for mut command in [lock(Some("-q")), elect(Some("--quiet"))] {
         let finished = run(&mut command).await;
         assert_eq!(finished.code, 0, "{finished:?}");
-        assert_eq!(finished.stderr, "", "quiet");
+        assert_eq!(finished.stderr, "", "quiet, even about a slow connection");
     }
 
     for (mut command, what) in [
@@ -61,7 +62,7 @@ async fn lock_and_elect_say_the_same_at_every_level() {
     ] {
         let finished = run(&mut command).await;
         assert_eq!(finished.code, 0, "{finished:?}");
-        let lines: Vec<&str> = finished.stderr.lines().collect();
+        let lines = lines_past_connecting(&finished.stderr);
         assert_eq!(lines.len(), 3, "{finished:?}");
         assert!(
             lines[0].starts_with(&format!(
@@ -91,9 +92,10 @@ async fn a_long_wait_for_a_lock_names_the_holder_and_its_id() {
         .to_owned();
 
     let mut waiter = Running::spawn(zk_sync(&connect).args(["lock", &path, "--", "true"]));
+    let said = waiter.stderr_line_containing("waiting for the lock").await;
     assert_eq!(
-        waiter.stderr_line().await,
-        format!("zk-sync: waiting for the lock on {path}, held by session {holder_session} (id worker-7)")
+        said.last().unwrap(),
+        &format!("zk-sync: waiting for the lock on {path}, held by session {holder_session} (id worker-7)")
     );
     holder.signal(libc::SIGTERM);
     let (code, _) = holder.finish().await;

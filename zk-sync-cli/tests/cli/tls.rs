@@ -134,8 +134,7 @@ async fn credentials_come_from_a_file_or_the_environment_never_an_argument() {
         "lock",
         &path,
     ]));
-    let said = holder.stderr_line().await;
-    assert!(said.contains("holding the lock"), "{said}");
+    holder.stderr_line_containing("holding the lock").await;
     let shown = run(zk_sync(&connect).args(["inspect", &path])).await;
     assert_eq!(shown.code, 0, "{shown:?}");
     assert!(shown.stdout.contains("holds"), "{shown:?}");
