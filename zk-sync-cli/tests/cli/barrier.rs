@@ -93,13 +93,15 @@ async fn a_barrier_nobody_else_enters_times_out_saying_how_many_are_inside() {
     let path = unique_path("barrier-alone");
     let dir = scratch();
     let marker = dir.path().join("ran");
+    // Long enough for our member node to be in whatever the load (-q: no waiting line).
     let alone = run(zk_sync(&connect).args([
+        "-q",
         "barrier",
         &path,
         "--count",
         "2",
         "--timeout",
-        "300ms",
+        "2s",
         "--",
         "touch",
         marker.to_str().unwrap(),
@@ -108,7 +110,7 @@ async fn a_barrier_nobody_else_enters_times_out_saying_how_many_are_inside() {
     assert_eq!(alone.code, 124, "{alone:?}");
     assert_one_clear_line(
         &alone,
-        &format!("timed out after 300ms waiting for the others to enter the barrier {path} of 2, 1 of 2 inside"),
+        &format!("timed out after 2s waiting for the others to enter the barrier {path} of 2, 1 of 2 inside"),
     );
     assert!(!marker.exists(), "the command never ran");
     let observer = session(&connect, Duration::from_secs(10)).await;
