@@ -117,7 +117,7 @@ impl Diagnosis {
         }
         if !self.accepted.is_empty() {
             parts.push(format!(
-                "{} accepts TCP connections but gave no ZooKeeper session (not ZooKeeper, not serving, or TLS without --tls-ca?)",
+                "{} accepts TCP connections but has given no ZooKeeper session (not ZooKeeper, not serving, or a TLS mismatch?)",
                 list(&self.accepted)
             ));
         }

@@ -62,7 +62,7 @@ async fn a_server_that_never_answers_times_out_after_saying_it_waits() {
     let waiting = cli.stderr_line().await;
     assert_eq!(
         waiting,
-        format!("zk-sync: waiting for ZooKeeper at {connect} (up to 3s): {connect} accepts TCP connections but gave no ZooKeeper session (not ZooKeeper, not serving, or TLS without --tls-ca?)")
+        format!("zk-sync: waiting for ZooKeeper at {connect} (up to 3s): {connect} accepts TCP connections but has given no ZooKeeper session (not ZooKeeper, not serving, or a TLS mismatch?)")
     );
     let (code, rest) = cli.finish().await;
     assert_eq!(code, 69, "{rest}");
