@@ -13,8 +13,9 @@ pub enum Error {
     /// `leave` was called without a successful `enter`.
     #[error("not inside this barrier; enter it first")]
     NotEntered,
-    /// Our member node vanished while we were inside: our session was lost (or someone deleted
-    /// it), so the other participants no longer count us.
+    /// Our member node vanished while we waited: our session expired on the server before
+    /// we heard of it (or someone deleted the node), so the other participants no longer
+    /// count us. [`is_session_lost`](Error::is_session_lost) counts it.
     #[error("our member node {path:?} is gone: the other participants no longer count us")]
     MemberLost {
         /// The member node.

@@ -175,8 +175,9 @@ impl Error {
             )
     }
 
-    /// Returns `true` when a hold was lost before it was released: its session ended or its
-    /// node was deleted by someone else.
+    /// Returns `true` when the error ends a hold: its session ended or was closed, or its node
+    /// was deleted by someone else. From a release, the hold was lost before it was released;
+    /// from an acquisition, the attempt ended with its session.
     pub fn is_hold_lost(&self) -> bool {
         self.is_session_lost() || self.is_closed() || matches!(self, Error::NodeDeleted { .. })
     }

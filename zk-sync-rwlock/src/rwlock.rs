@@ -141,6 +141,42 @@ impl DistRwLock {
         self.queue.session()
     }
 
+    /// Asks everyone who holds the lock right now (the readers holding together, or the
+    /// writer) to let go: cooperative revocation, by Apache Curator's convention
+    /// (`__REVOKE__` written into each holder's node, as Curator's `Revoker` does). Returns
+    /// the nodes asked; empty when nobody held it. A holder that listens
+    /// ([`DistRwLockReadGuard::revoke_requested`], Curator's `makeRevocable`) decides
+    /// whether, and when, to unlock.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn demo(lock: zk_sync_rwlock::DistRwLock) -> Result<(), zk_sync_rwlock::Error> {
+    /// for node in lock.revoke_holders().await? {
+    ///     println!("asked {node} to let go");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Closed`] when the session is closed; the epoch's end; any other server error.
+    pub async fn revoke_holders(&self) -> Result<Vec<String>, Error> {
+        use zk_sync_core::contender::{Decision, Recipe};
+        let queue = self.queue.contenders(&RECIPE).await?;
+        let mut asked = Vec::new();
+        for (me, contender) in queue.iter().enumerate() {
+            if RECIPE.decide(&queue, me) != Decision::Acquired {
+                break;
+            }
+            let node = format!("{}/{}", self.queue.dir(), contender.name());
+            if zk_sync_core::contender::request_revocation(self.session(), &node).await? {
+                asked.push(node);
+            }
+        }
+        Ok(asked)
+    }
+
     /// Waits until this contender holds the lock for reading: no writer is ahead of it.
     ///
     /// Uncontended (or among readers only), this costs one pipelined round trip to ZooKeeper.

@@ -622,29 +622,46 @@ async fn reading_then_writing_at_once_waits_for_an_older_reader() {
 async fn readers_and_writers_hear_a_revocation_request_for_their_node() {
     let path = unique_path("revoke");
     let lock = DistRwLock::new(shared_session().await, &path).unwrap();
-    let asker = shared_session().await;
-    let read = lock.read().await.unwrap();
+    let asker = DistRwLock::new(shared_session().await, &path).unwrap();
     assert!(
-        zk_sync_core::contender::request_revocation(&asker, read.path())
-            .await
-            .unwrap()
+        asker.revoke_holders().await.unwrap().is_empty(),
+        "nobody holds"
     );
-    tokio::time::timeout(TIMEOUT, read.revoke_requested())
-        .await
-        .expect("the reader asked");
-    read.unlock().await.unwrap();
-    let write = lock.write().await.unwrap();
-    assert!(
-        zk_sync_core::contender::request_revocation(&asker, write.path())
+    let (first, second) = (lock.read().await.unwrap(), lock.read().await.unwrap());
+    let asked = asker.revoke_holders().await.unwrap();
+    assert_eq!(asked.len(), 2, "both readers hold: {asked:?}");
+    for reader in [&first, &second] {
+        tokio::time::timeout(TIMEOUT, reader.revoke_requested())
             .await
-            .unwrap()
+            .expect("the reader asked");
+    }
+    first.unlock().await.unwrap();
+    second.unlock().await.unwrap();
+    let write = lock.write().await.unwrap();
+    // A reader queued behind the writer holds nothing and is not asked.
+    let waiting = tokio::spawn({
+        let asker = DistRwLock::new(shared_session().await, &path).unwrap();
+        async move { asker.read().await.map(|guard| guard.path().to_owned()) }
+    });
+    wait_for_children(lock.session(), &path, 2).await;
+    assert_eq!(
+        asker.revoke_holders().await.unwrap(),
+        vec![write.path().to_owned()]
     );
     tokio::time::timeout(TIMEOUT, write.revoke_requested())
         .await
         .expect("the writer asked");
     write.unlock().await.unwrap();
-    let gone = format!("{path}/_c_00000000-0000-0000-0000-000000000000-__WRIT__0000000099");
-    assert!(!zk_sync_core::contender::request_revocation(&asker, &gone)
+    tokio::time::timeout(TIMEOUT, waiting)
         .await
-        .unwrap());
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let gone = format!("{path}/_c_00000000-0000-0000-0000-000000000000-__WRIT__0000000099");
+    let session = shared_session().await;
+    assert!(
+        !zk_sync_core::contender::request_revocation(&session, &gone)
+            .await
+            .unwrap()
+    );
 }

@@ -72,7 +72,10 @@ pub enum Error {
 
 impl Error {
     /// Whether the ZooKeeper session (and so every hold taken in it) is gone: it expired, or
-    /// ZooKeeper had not answered for a whole session timeout (the local lease ran out).
+    /// ZooKeeper had not answered for a whole session timeout (the local lease ran out). A
+    /// barrier's `MemberLost` counts too: our member node vanished while we waited, which is
+    /// what a session expiring on the server looks like (a node deleted by someone else looks
+    /// the same, and is treated the same).
     ///
     /// # Examples
     ///
@@ -95,9 +98,11 @@ impl Error {
         }
     }
 
-    /// Whether a hold (a guard, a permit, a leadership, a barrier membership) was lost before
-    /// it was released: its session ended or was closed, or its node was deleted by someone
-    /// else.
+    /// Whether the error ends a hold (a guard, a permit, a leadership, a barrier membership):
+    /// its session ended or was closed, or its node was deleted by someone else. From a
+    /// guard's `lost()`, a leadership or a release, the hold was lost before it was released;
+    /// from an acquisition (`lock`, `campaign`, `enter`, …), the attempt ended with its
+    /// session, and nothing taken in that session is held any more.
     ///
     /// # Examples
     ///
@@ -112,7 +117,7 @@ impl Error {
         match self {
             Error::Zk(error) => error.is_hold_lost(),
             #[cfg(feature = "barrier")]
-            Error::Barrier(error) => error.is_session_lost(),
+            Error::Barrier(error) => matches!(error, zk_sync_barrier::Error::MemberLost { .. }),
             #[cfg(feature = "election")]
             Error::Interrupted(interrupted) => interrupted.is_lost(),
             Error::HoldLost(_) => true,

@@ -64,8 +64,9 @@ pub(crate) enum Command {
     /// does. Only a holder that listens lets go: `zk-sync lock --revocable`, a library guard's
     /// revoke_requested(), Curator's makeRevocable; any other holder keeps the lock and never
     /// learns of the request. The request replaces what the holder wrote into its node (its
-    /// --id, Curator's address). It applies to plain `lock` (InterProcessMutex) paths, and exits
-    /// 0 whether there was a holder to ask or not (it says which).
+    /// --id, Curator's address). On a plain `lock` (InterProcessMutex) path it asks the holder;
+    /// on a `lock --read`/`--write` path, every holder (the readers holding together, or the
+    /// writer). It exits 0 whether there was a holder to ask or not (it says which).
     #[command(after_help = exit::codes_help())]
     Revoke(Revoke),
 

@@ -174,3 +174,25 @@ async fn revoke_and_curator_ask_each_others_holders() {
         .unwrap();
     assert!(String::from_utf8_lossy(&output.stdout).contains("ASKED"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoke_asks_the_holders_of_a_reader_writer_lock() {
+    let connect = ZkServer::shared().connect_string();
+    let path = unique_path("revoke-rwlock");
+    let lock =
+        zk_sync_rwlock::DistRwLock::new(session(&connect, Duration::from_secs(10)).await, &path)
+            .unwrap();
+    let (first, second) = (lock.read().await.unwrap(), lock.read().await.unwrap());
+    let asked = run(zk_sync(&connect).args(["revoke", &path])).await;
+    assert_eq!(asked.code, 0, "{asked:?}");
+    assert_eq!(
+        asked.stderr.matches("asked the holder").count(),
+        2,
+        "both readers: {asked:?}"
+    );
+    for reader in [&first, &second] {
+        tokio::time::timeout(LIVENESS, reader.revoke_requested())
+            .await
+            .expect("the reader asked");
+    }
+}

@@ -87,7 +87,7 @@ macro_rules! guard_methods {
         /// Resolves once someone asked this holder to let go: cooperative revocation, by
         /// Apache Curator's convention (its `Revoker` writes `__REVOKE__` into the lock node),
         /// so a request from a Curator process counts as one from
-        /// `DistMutex::revoke_holder` (zk-sync-mutex) or `zk-sync revoke`. Nothing is
+        /// [`DistRwLock::revoke_holders`](crate::DistRwLock::revoke_holders) or `zk-sync revoke`. Nothing is
         /// forced: the holder decides whether and when to unlock. A request made before the
         /// call counts too; while nobody asks, it pends.
         ///
