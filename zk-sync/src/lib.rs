@@ -271,7 +271,7 @@
 )]
 
 mod error;
-#[cfg(doctest)]
+#[cfg(all(doctest, zk_sync_repository))]
 mod readmes;
 
 pub use error::{Error, Result};

@@ -1,6 +1,6 @@
 //! The READMEs' Rust examples, compiled as doc tests of this crate so that they keep
-//! compiling. Only when testing in the repository: the packaged crate leaves the ones outside
-//! it out.
+//! compiling. Only in the repository (`zk_sync_repository`, set by the build script): the
+//! packaged crate has none of the other READMEs.
 
 #[doc = include_str!("../../README.md")]
 mod repository {}
