@@ -9,6 +9,7 @@ mod inspect;
 mod lock;
 mod observe;
 mod revoke;
+mod runner;
 mod semaphore;
 
 use crate::cli::{Cli, Command, Connection, RunOptions};

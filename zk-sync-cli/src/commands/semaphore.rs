@@ -1,35 +1,32 @@
 //! `zk-sync semaphore PATH --permits N [-- COMMAND...]`.
 
+use super::runner::Runner;
 use super::{Wait, Who};
 use crate::cli::{Connection, Semaphore};
 use crate::exit::{Failure, HOLD_LOST, INTERNAL};
+use crate::say;
 use crate::signals::StopSignals;
 use crate::supervise::Held;
-use crate::{connect, metrics, say};
-use zk_sync_semaphore::{DistSemaphore, TryAcquireError};
+use zk_sync_semaphore::{DistSemaphore, Session, TryAcquireError};
 
 pub(super) async fn run(connection: &Connection, semaphore: Semaphore) -> Result<u8, Failure> {
-    connect::check_recipe_path(connection, &semaphore.path)?;
-    let mut signals = StopSignals::install()?;
-    metrics::serve(&semaphore.run.monitoring)?;
-    let session = connect::session(connection).await?;
-    let result = leased(connection, &semaphore, &session, &mut signals).await;
-    connect::close(&session).await;
-    result
+    Runner::for_recipe(connection, &semaphore.path, &semaphore.run.monitoring)?
+        .with_session(|session, signals| leased(connection, &semaphore, session, signals))
+        .await
 }
 
 async fn leased(
     connection: &Connection,
     args: &Semaphore,
-    session: &zk_sync_core::Session,
-    signals: &mut StopSignals,
+    session: Session,
+    mut signals: StopSignals,
 ) -> Result<u8, Failure> {
     let what = format!("a permit of {} (of {})", args.path, args.permits);
     let semaphore = DistSemaphore::new(session.clone(), &args.path, args.permits)
         .map_err(|e| Failure::zk("bad semaphore", &e))?;
     let wait = Wait {
         what: &what,
-        session,
+        session: &session,
         path: &args.path,
         who: Who::Holders,
         timeout: args.timeout,
@@ -44,7 +41,7 @@ async fn leased(
         }
     } else {
         let acquire = async { semaphore.acquire().await.map_err(acquiring) };
-        wait.acquire(acquire, signals).await?
+        wait.acquire(acquire, &mut signals).await?
     };
     let token = permit.fencing_token();
     super::say_holding(&what, token, &args.run);
@@ -58,7 +55,7 @@ async fn leased(
         ("ZK_SYNC_PERMITS", args.permits.to_string()),
         ("ZK_SYNC_FENCING_TOKEN", token.to_string()),
     ];
-    let code = super::run_while_held(connection, &args.run, held, &env, signals).await?;
+    let code = super::run_while_held(connection, &args.run, held, &env, &mut signals).await?;
     permit.release().await.map_err(|error| {
         Failure::new(
             HOLD_LOST,

@@ -2,33 +2,30 @@
 
 mod lockable;
 
+use super::runner::Runner;
 use super::{Wait, Who};
 use crate::cli::{Connection, Lock};
 use crate::exit::{Failure, HOLD_LOST, INTERNAL};
+use crate::say;
 use crate::signals::StopSignals;
 use crate::supervise::Held;
-use crate::{connect, metrics, say};
 use lockable::Lockable;
 use zk_sync_core::{Session, TryLockError};
 
 pub(super) async fn run(connection: &Connection, lock: Lock) -> Result<u8, Failure> {
-    connect::check_recipe_path(connection, &lock.path)?;
-    let mut signals = StopSignals::install()?;
-    metrics::serve(&lock.run.monitoring)?;
-    let session = connect::session(connection).await?;
-    let result = locked(connection, &lock, &session, &mut signals).await;
-    connect::close(&session).await;
-    result
+    Runner::for_recipe(connection, &lock.path, &lock.run.monitoring)?
+        .with_session(|session, signals| locked(connection, &lock, session, signals))
+        .await
 }
 
 async fn locked(
     connection: &Connection,
     lock: &Lock,
-    session: &Session,
-    signals: &mut StopSignals,
+    session: Session,
+    mut signals: StopSignals,
 ) -> Result<u8, Failure> {
     let lockable = Lockable::new(
-        session,
+        &session,
         &lock.path,
         lock.read,
         lock.write,
@@ -38,7 +35,7 @@ async fn locked(
     let what = lockable.what(&lock.path);
     let wait = Wait {
         what: &what,
-        session,
+        session: &session,
         path: &lock.path,
         who: Who::Holders,
         timeout: lock.timeout,
@@ -53,7 +50,7 @@ async fn locked(
         }
     } else {
         let acquire = async { lockable.lock().await.map_err(locking) };
-        wait.acquire(acquire, signals).await?
+        wait.acquire(acquire, &mut signals).await?
     };
     let token = guard.fencing_token();
     super::say_holding(&what, token, &lock.run);
@@ -66,7 +63,7 @@ async fn locked(
         ("ZK_SYNC_LOCK_PATH", lock.path.clone()),
         ("ZK_SYNC_FENCING_TOKEN", token.to_string()),
     ];
-    let code = super::run_while_held(connection, &lock.run, held, &env, signals).await?;
+    let code = super::run_while_held(connection, &lock.run, held, &env, &mut signals).await?;
     guard.unlock().await.map_err(|error| {
         Failure::new(
             HOLD_LOST,
