@@ -1,7 +1,8 @@
 //! `zk-sync barrier PATH --count N [-- COMMAND...]`: enter together, run, leave together.
 
+use super::holders::Who;
 use super::runner::Runner;
-use super::{Wait, Who};
+use super::wait::Wait;
 use crate::cli::{Barrier, Connection};
 use crate::exit::{Failure, UNAVAILABLE, ZOOKEEPER};
 use crate::signals::StopSignals;

@@ -1,10 +1,11 @@
 //! `zk-sync elect PATH ID [-- COMMAND...]`.
 
+use super::holders::Who;
+use super::holding::{give_back, run_while_held, say_holding};
 use super::runner::Runner;
-use super::{Wait, Who};
+use super::wait::Wait;
 use crate::cli::{Connection, Elect};
-use crate::exit::{Failure, HOLD_LOST, USAGE};
-use crate::say;
+use crate::exit::{Failure, USAGE};
 use crate::signals::StopSignals;
 use crate::supervise::Held;
 use zk_sync_election::{LeaderElection, Session};
@@ -50,7 +51,7 @@ async fn leading(
     };
     let leadership = wait.acquire(campaign, &mut signals).await?;
     let token = leadership.fencing_token();
-    super::say_holding(&format!("{what} as {id}"), token, &elect.run);
+    say_holding(&format!("{what} as {id}"), token, &elect.run);
     let held = Held {
         hold: leadership.hold(),
         what: &what,
@@ -61,13 +62,7 @@ async fn leading(
         ("ZK_SYNC_PARTICIPANT_ID", id.to_owned()),
         ("ZK_SYNC_FENCING_TOKEN", token.to_string()),
     ];
-    let code = super::run_while_held(connection, &elect.run, held, &env, &mut signals).await?;
-    leadership.resign().await.map_err(|error| {
-        Failure::new(
-            HOLD_LOST,
-            format!("{what} was lost before resigning ({error})"),
-        )
-    })?;
-    say::detail(&format!("released {what}"));
+    let code = run_while_held(connection, &elect.run, held, &env, &mut signals).await?;
+    give_back(&what, leadership.resign()).await?;
     Ok(code)
 }
