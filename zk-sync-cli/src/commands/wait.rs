@@ -2,8 +2,8 @@
 //! the wait lasts, and the single try of `--timeout 0`.
 
 use super::holders::{self, Who};
-use crate::connect::MOMENT;
 use crate::exit::{self, Failure, INTERNAL, TIMED_OUT};
+use crate::moment::after_a_moment;
 use crate::signals::{self, StopSignals};
 use crate::{duration, say};
 use std::future::Future;
@@ -101,6 +101,8 @@ impl Wait<'_> {
         acquire: impl Future<Output = Result<T, Failure>>,
         signals: &mut StopSignals,
     ) -> Result<T, Failure> {
+        // Pinned out here, so that it still holds its place while the timeout names who
+        // holds (a barrier counts its own member node).
         tokio::pin!(acquire);
         let deadline = async {
             match self.timeout {
@@ -108,25 +110,21 @@ impl Wait<'_> {
                 None => std::future::pending().await,
             }
         };
-        tokio::pin!(deadline);
-        let moment = tokio::time::sleep(MOMENT);
-        tokio::pin!(moment);
-        let mut said = false;
-        loop {
+        let waited = async {
             tokio::select! {
                 biased;
-                acquired = &mut acquire => return acquired,
-                () = &mut deadline => return Err(self.timed_out().await),
-                signal = signals.recv() => return Err(Failure::new(
+                acquired = &mut acquire => acquired,
+                () = deadline => Err(self.timed_out().await),
+                signal = signals.recv() => Err(Failure::new(
                     exit::of_signal(signal),
                     format!("{} while waiting for {}: gave up", signals::name(signal), self.what),
                 )),
-                () = &mut moment, if !said => {
-                    said = true;
-                    let state = holders::describe(self.session, self.path, self.who).await;
-                    say::note(&format!("waiting for {}{state}", self.what));
-                }
             }
-        }
+        };
+        let say = async {
+            let state = holders::describe(self.session, self.path, self.who).await;
+            say::note(&format!("waiting for {}{state}", self.what));
+        };
+        after_a_moment(waited, say).await
     }
 }
