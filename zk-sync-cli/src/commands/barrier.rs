@@ -4,10 +4,10 @@ use super::holders::Who;
 use super::runner::Runner;
 use super::wait::Wait;
 use crate::cli::{Barrier, Connection};
-use crate::exit::{Failure, UNAVAILABLE, ZOOKEEPER};
+use crate::exit::Failure;
 use crate::signals::StopSignals;
 use crate::{say, supervise};
-use zk_sync_barrier::{DoubleBarrier, Error};
+use zk_sync_barrier::DoubleBarrier;
 use zk_sync_core::Session;
 
 pub(super) async fn run(connection: &Connection, barrier: Barrier) -> Result<u8, Failure> {
@@ -20,7 +20,7 @@ async fn inside(args: &Barrier, session: Session, mut signals: StopSignals) -> R
     let what = format!("the barrier {} of {}", args.path, args.count);
     let count = usize::try_from(args.count).unwrap_or(usize::MAX);
     let barrier = DoubleBarrier::new(session.clone(), &args.path, count)
-        .map_err(|e| failure("bad barrier", &e))?;
+        .map_err(|e| Failure::zk("bad barrier", &e))?;
     let wait = |what| Wait {
         what,
         session: &session,
@@ -33,7 +33,7 @@ async fn inside(args: &Barrier, session: Session, mut signals: StopSignals) -> R
         barrier
             .enter()
             .await
-            .map_err(|e| failure(&format!("entering {what}"), &e))
+            .map_err(|e| Failure::zk(&format!("entering {what}"), &e))
     };
     wait(&entering).acquire(enter, &mut signals).await?;
     say::note(&format!("entered {what}"));
@@ -51,18 +51,9 @@ async fn inside(args: &Barrier, session: Session, mut signals: StopSignals) -> R
         barrier
             .leave()
             .await
-            .map_err(|e| failure(&format!("leaving {what}"), &e))
+            .map_err(|e| Failure::zk(&format!("leaving {what}"), &e))
     };
     wait(&leaving).acquire(leave, &mut signals).await?;
     say::detail(&format!("left {what}"));
     Ok(code)
-}
-
-/// A barrier error met while `doing`.
-fn failure(doing: &str, error: &Error) -> Failure {
-    match error {
-        Error::Zk(error) => Failure::zk(doing, error),
-        other if other.is_session_lost() => Failure::new(UNAVAILABLE, format!("{doing}: {other}")),
-        other => Failure::new(ZOOKEEPER, format!("{doing}: {other}")),
-    }
 }

@@ -2,7 +2,7 @@
 //! the hold back.
 
 use crate::cli::{Connection, RunOptions};
-use crate::exit::{Failure, HOLD_LOST};
+use crate::exit::Failure;
 use crate::say;
 use crate::signals::StopSignals;
 use crate::supervise::{self, Held};
@@ -38,18 +38,15 @@ pub(super) async fn run_while_held(
 }
 
 /// Gives `what` back once the run is over; `release` is the guard's unlock, resign or
-/// release. Fails with [`HOLD_LOST`] when the hold turns out to have been lost meanwhile,
-/// whatever the command's own status was.
+/// release. A hold found lost by then fails the run (see [`Failure::giving_back`]), whatever
+/// the command's own status was.
 pub(super) async fn give_back(
     what: &str,
     release: impl Future<Output = Result<(), Error>>,
 ) -> Result<(), Failure> {
-    release.await.map_err(|error| {
-        Failure::new(
-            HOLD_LOST,
-            format!("{what} was lost before it was released ({error})"),
-        )
-    })?;
+    release
+        .await
+        .map_err(|error| Failure::giving_back(what, &error))?;
     say::detail(&format!("released {what}"));
     Ok(())
 }
