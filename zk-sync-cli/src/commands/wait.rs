@@ -57,14 +57,20 @@ impl From<TryAcquireError> for NotTaken {
 }
 
 impl Wait<'_> {
-    /// The failure of a wait that ran out of `--timeout` (or of a try, for `--timeout 0`),
+    /// The failure of a wait that ran out of `--timeout` (or of the try of `--timeout 0`),
     /// naming who holds.
     async fn timed_out(&self) -> Failure {
+        let timeout = self.timeout.unwrap_or_default();
+        let tried = if timeout.is_zero() {
+            ": tried once, as --timeout 0 asks"
+        } else {
+            ""
+        };
         Failure::new(
             TIMED_OUT,
             format!(
-                "timed out after {} waiting for {}{}",
-                duration::show(self.timeout.unwrap_or_default()),
+                "timed out after {} waiting for {}{}{tried}",
+                duration::show(timeout),
                 self.what,
                 holders::describe(self.session, self.path, self.who).await
             ),
