@@ -5,7 +5,7 @@ use super::holding::{give_back, run_while_held, say_holding};
 use super::runner::Runner;
 use super::wait::Wait;
 use crate::cli::{Connection, Semaphore};
-use crate::exit::Failure;
+use crate::exit::{Failure, INTERNAL};
 use crate::signals::StopSignals;
 use crate::supervise::Held;
 use zk_sync_semaphore::{DistSemaphore, Session};
@@ -43,8 +43,12 @@ async fn leased(
         .await?;
     let token = permit.fencing_token();
     say_holding(&what, token, &args.run);
+    let hold = permit
+        .leases()
+        .first()
+        .ok_or_else(|| Failure::new(INTERNAL, format!("{what} came without a lease")))?;
     let held = Held {
-        hold: &permit.leases()[0],
+        hold,
         what: &what,
         revocable: false,
     };
