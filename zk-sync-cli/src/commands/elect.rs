@@ -13,7 +13,8 @@ use zk_sync_election::{LeaderElection, Session};
 pub(super) async fn run(connection: &Connection, elect: Elect) -> Result<u8, Failure> {
     let runner = Runner::for_recipe(connection, &elect.path, &elect.run.monitoring)?;
     if elect.json {
-        // clap counts --observe's default as present, so `requires` cannot say it.
+        // clap waives `requires = "observe"` when --observe conflicts with an argument given,
+        // as it does with the ID: `elect /e x --json` comes this far.
         return Err(Failure::new(USAGE, "--json goes with --observe"));
     }
     let id = elect
