@@ -11,7 +11,7 @@ use zk_sync_barrier::DoubleBarrier;
 use zk_sync_core::Session;
 
 pub(super) async fn run(connection: &Connection, barrier: Barrier) -> Result<u8, Failure> {
-    Runner::for_recipe(connection, &barrier.path, &barrier.monitoring)?
+    Runner::taking_part(connection, &barrier.path, &barrier.monitoring)?
         .with_session(|session, signals| inside(&barrier, session, signals))
         .await
 }

@@ -11,7 +11,7 @@ use crate::supervise::Held;
 use zk_sync_election::{LeaderElection, Session};
 
 pub(super) async fn run(connection: &Connection, elect: Elect) -> Result<u8, Failure> {
-    let runner = Runner::for_recipe(connection, &elect.path, &elect.run.monitoring)?;
+    let runner = Runner::taking_part(connection, &elect.path, &elect.run.monitoring)?;
     if elect.json {
         // clap waives `requires = "observe"` when --observe conflicts with an argument given,
         // as it does with the ID: `elect /e x --json` comes this far.

@@ -13,7 +13,7 @@ use zk_sync_election::{LeaderElection, LeaderInfo, Session};
 const OBSERVER_ID: &str = "zk-sync-observer";
 
 pub(super) async fn run(connection: &Connection, elect: &Elect) -> Result<u8, Failure> {
-    Runner::for_recipe(connection, &elect.path, &elect.run.monitoring)?
+    Runner::observing(connection, &elect.path, &elect.run.monitoring)?
         .with_session(|session, signals| observe(elect, session, signals))
         .await
 }

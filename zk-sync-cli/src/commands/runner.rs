@@ -15,11 +15,14 @@ use zk_sync_core::Session;
 pub(super) struct Runner<'a> {
     connection: &'a Connection,
     monitoring: &'a Monitoring,
+    /// Whether the command creates nodes (which get the ACL of `--acl`).
+    creates_nodes: bool,
 }
 
 impl<'a> Runner<'a> {
-    /// For a command on the recipe at `path` (not in ZooKeeper's reserved subtree).
-    pub(super) fn for_recipe(
+    /// For a command that takes part in the recipe at `path`, creating its nodes there (not
+    /// in ZooKeeper's reserved subtree).
+    pub(super) fn taking_part(
         connection: &'a Connection,
         path: &str,
         monitoring: &'a Monitoring,
@@ -28,6 +31,21 @@ impl<'a> Runner<'a> {
         Ok(Runner {
             connection,
             monitoring,
+            creates_nodes: true,
+        })
+    }
+
+    /// For a command that follows the recipe at `path` without taking part.
+    pub(super) fn observing(
+        connection: &'a Connection,
+        path: &str,
+        monitoring: &'a Monitoring,
+    ) -> Result<Runner<'a>, Failure> {
+        connect::check_recipe_path(connection, path)?;
+        Ok(Runner {
+            connection,
+            monitoring,
+            creates_nodes: false,
         })
     }
 
@@ -41,6 +59,7 @@ impl<'a> Runner<'a> {
         Ok(Runner {
             connection,
             monitoring,
+            creates_nodes: false,
         })
     }
 
@@ -53,6 +72,9 @@ impl<'a> Runner<'a> {
     {
         let signals = StopSignals::install()?;
         metrics::serve(self.monitoring)?;
+        if self.creates_nodes {
+            connect::warn_if_nodes_are_open(self.connection);
+        }
         let session = connect::session(self.connection).await?;
         let result = work(session.clone(), signals).await;
         connect::close(&session).await;

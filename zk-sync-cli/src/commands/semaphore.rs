@@ -11,7 +11,7 @@ use crate::supervise::Held;
 use zk_sync_semaphore::{DistSemaphore, Session};
 
 pub(super) async fn run(connection: &Connection, semaphore: Semaphore) -> Result<u8, Failure> {
-    Runner::for_recipe(connection, &semaphore.path, &semaphore.run.monitoring)?
+    Runner::taking_part(connection, &semaphore.path, &semaphore.run.monitoring)?
         .with_session(|session, signals| leased(connection, &semaphore, session, signals))
         .await
 }

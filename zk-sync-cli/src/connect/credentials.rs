@@ -3,6 +3,13 @@
 use crate::cli::Connection;
 use crate::exit::{Failure, USAGE};
 
+/// Whether credentials are given (`--auth-file`, `ZK_SYNC_AUTH`, `--sasl-user`), read or not.
+pub(super) fn given(options: &Connection) -> bool {
+    options.auth_file.is_some()
+        || options.sasl_user.is_some()
+        || std::env::var_os("ZK_SYNC_AUTH").is_some_and(|text| !text.is_empty())
+}
+
 /// `SCHEME:CREDENTIALS` from `--auth-file` or `ZK_SYNC_AUTH`.
 pub(super) fn credentials(options: &Connection) -> Result<Option<(String, String)>, Failure> {
     let text = match &options.auth_file {

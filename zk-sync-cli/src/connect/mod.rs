@@ -10,6 +10,7 @@ use crate::cli::Connection;
 use crate::exit::{Failure, BAD_INPUT, NO_SUCH_PATH, UNAVAILABLE, USAGE};
 use crate::moment::{after_a_moment, MOMENT};
 use crate::{duration, say};
+use acl::Identity;
 use address::Servers;
 use futures::FutureExt;
 use std::time::Duration;
@@ -66,7 +67,15 @@ fn builder(options: &Connection, servers: &Servers) -> Result<SessionBuilder, Fa
         .session_timeout(options.session_timeout)
         .connection_timeout(options.connect_timeout);
     let credentials = credentials::credentials(options)?;
-    let has_credentials = credentials.is_some() || options.sasl_user.is_some();
+    let identity = Identity {
+        authenticated: credentials.is_some() || options.sasl_user.is_some(),
+        digest: credentials.as_ref().and_then(|(scheme, secret)| {
+            let (user, password) = secret.split_once(':')?;
+            (scheme == "digest").then(|| acl::digest_id(user, password))
+        }),
+        sasl: options.sasl_user.clone(),
+        certificate: options.tls_cert.is_some(),
+    };
     if let Some((scheme, credentials)) = credentials {
         builder = builder.auth(&scheme, credentials.as_bytes());
     }
@@ -79,13 +88,7 @@ fn builder(options: &Connection, servers: &Servers) -> Result<SessionBuilder, Fa
         (None, false) => None,
     };
     if let Some(acl) = acl {
-        // An `auth` entry grants the session's own identities: without any, nobody could write.
-        if acl.iter().any(|entry| entry.scheme == "auth") && !has_credentials {
-            return Err(Failure::new(
-                USAGE,
-                "an ACL that grants the creator (auth, creator, locked-down) needs credentials: --auth-file, ZK_SYNC_AUTH or --sasl-user",
-            ));
-        }
+        acl::check_usable(&acl, &identity).map_err(|why| Failure::new(USAGE, why))?;
         builder = builder.default_acl(acl);
     }
     if let Some(ca) = &options.tls_ca {
@@ -196,6 +199,15 @@ async fn check_chroot(session: &Session, servers: &Servers) -> Result<(), Failur
         // It exists; reading it is merely forbidden.
         Err(error) if error.is_no_auth() => Ok(()),
         Err(error) => Err(reading(error)),
+    }
+}
+
+/// Warns (unless `-q`) when credentials are given but the nodes zk-sync creates stay open:
+/// anyone could take the lock, whatever their credentials (a wrong digest password is
+/// merely another identity).
+pub(crate) fn warn_if_nodes_are_open(options: &Connection) {
+    if options.acl.is_none() && !options.locked_down && credentials::given(options) {
+        say::note("credentials given without --acl or --locked-down: the nodes zk-sync creates are open to everyone (world:anyone:cdrwa), so other or wrong credentials can take the lock too");
     }
 }
 

@@ -14,7 +14,7 @@ use lockable::Lockable;
 use zk_sync_core::Session;
 
 pub(super) async fn run(connection: &Connection, lock: Lock) -> Result<u8, Failure> {
-    Runner::for_recipe(connection, &lock.path, &lock.run.monitoring)?
+    Runner::taking_part(connection, &lock.path, &lock.run.monitoring)?
         .with_session(|session, signals| locked(connection, &lock, session, signals))
         .await
 }
