@@ -3,28 +3,8 @@
 //! The subcommands and options are read from `zk-sync --help`, clap's own listing, so a new
 //! subcommand or option is checked without touching these tests.
 
-use crate::common::{run, zk_sync_bare};
+use crate::common::{run, subcommands, zk_sync_bare};
 use std::path::Path;
-
-/// The subcommands `zk-sync --help` lists, but clap's `help`.
-async fn subcommands() -> Vec<String> {
-    let help = run(zk_sync_bare().arg("--help")).await;
-    assert_eq!(help.code, 0, "{help:?}");
-    let names: Vec<String> = help
-        .stdout
-        .lines()
-        .skip_while(|line| *line != "Commands:")
-        .skip(1)
-        .take_while(|line| !line.is_empty())
-        .filter_map(|line| line.split_whitespace().next())
-        .filter(|name| *name != "help")
-        .map(str::to_owned)
-        .collect();
-    for known in ["lock", "revoke", "completions"] {
-        assert!(names.iter().any(|n| n == known), "{known} in {names:?}");
-    }
-    names
-}
 
 /// The long options `zk-sync SUBCOMMAND --help` lists in its options (not those its prose
 /// mentions).
