@@ -10,7 +10,6 @@ use crate::cli::Connection;
 use crate::exit::{Failure, BAD_INPUT, NO_SUCH_PATH, UNAVAILABLE, USAGE};
 use crate::moment::{after_a_moment, MOMENT};
 use crate::{duration, say};
-use acl::Identity;
 use address::Servers;
 use futures::FutureExt;
 use std::time::Duration;
@@ -67,15 +66,7 @@ fn builder(options: &Connection, servers: &Servers) -> Result<SessionBuilder, Fa
         .session_timeout(options.session_timeout)
         .connection_timeout(options.connect_timeout);
     let credentials = credentials::credentials(options)?;
-    let identity = Identity {
-        authenticated: credentials.is_some() || options.sasl_user.is_some(),
-        digest: credentials.as_ref().and_then(|(scheme, secret)| {
-            let (user, password) = secret.split_once(':')?;
-            (scheme == "digest").then(|| acl::digest_id(user, password))
-        }),
-        sasl: options.sasl_user.clone(),
-        certificate: options.tls_cert.is_some(),
-    };
+    let identity = credentials::identity(options, credentials.as_ref());
     if let Some((scheme, credentials)) = credentials {
         builder = builder.auth(&scheme, credentials.as_bytes());
     }
