@@ -4,8 +4,13 @@
 
 use std::time::Duration;
 
-/// What `--help` says about every duration option.
+/// What `--help` says about the format of every duration option (see [`help`]).
 pub(crate) const FORMAT_HELP: &str = "e.g. 500ms, 10s, 1m30s, 2h; a bare number is seconds";
+
+/// The help of a duration option: what it is for, then [`FORMAT_HELP`].
+pub(crate) fn help(what: &str) -> String {
+    format!("{what} ({FORMAT_HELP})")
+}
 
 /// Parses a duration that may be zero (`--timeout 0` on `lock` means "do not wait").
 pub(crate) fn parse(text: &str) -> Result<Duration, String> {

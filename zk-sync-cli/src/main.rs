@@ -19,6 +19,7 @@ mod connect;
 mod duration;
 mod exit;
 mod metrics;
+mod moment;
 mod say;
 mod signals;
 mod supervise;

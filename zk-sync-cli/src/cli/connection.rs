@@ -19,13 +19,10 @@ pub(crate) struct Connection {
     )]
     pub(crate) connect: String,
 
-    /// Session timeout: after this long without a connection, locks are lost (e.g. 10s, 1m30s;
-    /// a bare number is seconds)
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = duration::parse_positive, allow_hyphen_values = true, global = true)]
+    #[arg(long, value_name = "DURATION", help = duration::help("Session timeout: after this long without a connection, locks are lost"), default_value = "10s", value_parser = duration::parse_positive, allow_hyphen_values = true, global = true)]
     pub(crate) session_timeout: Duration,
 
-    /// Time allowed to establish a session (a bare number is seconds)
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = duration::parse_positive, allow_hyphen_values = true, global = true)]
+    #[arg(long, value_name = "DURATION", help = duration::help("Time allowed to establish a session"), default_value = "5s", value_parser = duration::parse_positive, allow_hyphen_values = true, global = true)]
     pub(crate) connect_timeout: Duration,
 
     /// Authenticate with the SCHEME:CREDENTIALS in this file (e.g. digest:user:password), or

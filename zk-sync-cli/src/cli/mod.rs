@@ -122,11 +122,44 @@ pub(crate) enum Command {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::duration;
     use clap::CommandFactory;
 
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_duration_option_says_the_format_in_the_same_words() {
+        let mut commands = vec![Cli::command()];
+        let mut durations = Vec::new();
+        while let Some(command) = commands.pop() {
+            for arg in command.get_arguments() {
+                if arg.get_value_names() == Some(&["DURATION".into()][..]) {
+                    let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+                    assert!(
+                        help.contains(duration::FORMAT_HELP),
+                        "{} {}: {help}",
+                        command.get_name(),
+                        arg.get_id()
+                    );
+                    durations.push(arg.get_id().to_string());
+                }
+            }
+            commands.extend(command.get_subcommands().cloned());
+        }
+        for option in [
+            "timeout",
+            "kill_after",
+            "session_timeout",
+            "connect_timeout",
+        ] {
+            assert!(
+                durations.iter().any(|d| d == option),
+                "{option}: {durations:?}"
+            );
+        }
     }
 
     #[test]

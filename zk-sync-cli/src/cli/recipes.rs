@@ -31,14 +31,16 @@ pub(crate) struct Lock {
     #[arg(long, conflicts_with_all = ["read", "write"])]
     pub(crate) revocable: bool,
 
-    /// Give up waiting after this long (exit 124); 0 means try once without waiting
-    /// (e.g. 30s, 1m30s; a bare number is seconds)
-    #[arg(long, value_name = "DURATION", value_parser = duration::parse, allow_hyphen_values = true)]
+    #[arg(long, value_name = "DURATION", help = duration::help(TIMEOUT_OR_TRY_ONCE), value_parser = duration::parse, allow_hyphen_values = true)]
     pub(crate) timeout: Option<Duration>,
 
     #[command(flatten)]
     pub(crate) run: RunOptions,
 }
+
+/// `--timeout` of `lock` and `semaphore`, which can take without waiting.
+const TIMEOUT_OR_TRY_ONCE: &str =
+    "Give up waiting after this long (exit 124); 0 means try once without waiting";
 
 /// `zk-sync revoke`.
 #[derive(Debug, Args)]
@@ -65,9 +67,7 @@ pub(crate) struct Elect {
     #[arg(long, requires = "observe")]
     pub(crate) json: bool,
 
-    /// Give up waiting to lead after this long (exit 124; e.g. 30s, 1m30s; a bare number is
-    /// seconds)
-    #[arg(long, value_name = "DURATION", value_parser = duration::parse_positive, allow_hyphen_values = true)]
+    #[arg(long, value_name = "DURATION", help = duration::help("Give up waiting to lead after this long (exit 124)"), value_parser = duration::parse_positive, allow_hyphen_values = true)]
     pub(crate) timeout: Option<Duration>,
 
     #[command(flatten)]
@@ -84,9 +84,7 @@ pub(crate) struct Semaphore {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub(crate) permits: u32,
 
-    /// Give up waiting after this long (exit 124); 0 means try once without waiting
-    /// (e.g. 30s, 1m30s; a bare number is seconds)
-    #[arg(long, value_name = "DURATION", value_parser = duration::parse, allow_hyphen_values = true)]
+    #[arg(long, value_name = "DURATION", help = duration::help(TIMEOUT_OR_TRY_ONCE), value_parser = duration::parse, allow_hyphen_values = true)]
     pub(crate) timeout: Option<Duration>,
 
     #[command(flatten)]
@@ -103,9 +101,7 @@ pub(crate) struct Barrier {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub(crate) count: u32,
 
-    /// Give up waiting for the others, to enter or to leave, after this long (exit 124; e.g.
-    /// 30s, 1m30s; a bare number is seconds)
-    #[arg(long, value_name = "DURATION", value_parser = duration::parse_positive, allow_hyphen_values = true)]
+    #[arg(long, value_name = "DURATION", help = duration::help("Give up waiting for the others, to enter or to leave, after this long (exit 124)"), value_parser = duration::parse_positive, allow_hyphen_values = true)]
     pub(crate) timeout: Option<Duration>,
 
     #[command(flatten)]
@@ -119,9 +115,7 @@ pub(crate) struct Barrier {
 /// What `lock`, `elect` and `semaphore` share: the command and how to stop it.
 #[derive(Debug, Args)]
 pub(crate) struct RunOptions {
-    /// After SIGTERM, how long the command may take to exit before SIGKILL (a bare number is
-    /// seconds) [default: a quarter of the session timeout]
-    #[arg(long, value_name = "DURATION", value_parser = duration::parse, allow_hyphen_values = true)]
+    #[arg(long, value_name = "DURATION", help = format!("{} [default: a quarter of the session timeout]", duration::help("After SIGTERM, how long the command may take to exit before SIGKILL")), value_parser = duration::parse, allow_hyphen_values = true)]
     pub(crate) kill_after: Option<Duration>,
 
     #[command(flatten)]

@@ -1,35 +1,29 @@
 //! `zk-sync barrier PATH --count N [-- COMMAND...]`: enter together, run, leave together.
 
-use super::{Wait, Who};
+use super::holders::Who;
+use super::runner::Runner;
+use super::wait::Wait;
 use crate::cli::{Barrier, Connection};
-use crate::exit::{Failure, UNAVAILABLE, ZOOKEEPER};
+use crate::exit::Failure;
 use crate::signals::StopSignals;
-use crate::{connect, metrics, say, supervise};
-use zk_sync_barrier::{DoubleBarrier, Error};
+use crate::{say, supervise};
+use zk_sync_barrier::DoubleBarrier;
 use zk_sync_core::Session;
 
 pub(super) async fn run(connection: &Connection, barrier: Barrier) -> Result<u8, Failure> {
-    connect::check_recipe_path(connection, &barrier.path)?;
-    let mut signals = StopSignals::install()?;
-    metrics::serve(&barrier.monitoring)?;
-    let session = connect::session(connection).await?;
-    let result = inside(&barrier, &session, &mut signals).await;
-    connect::close(&session).await;
-    result
+    Runner::taking_part(connection, &barrier.path, &barrier.monitoring)?
+        .with_session(|session, signals| inside(&barrier, session, signals))
+        .await
 }
 
-async fn inside(
-    args: &Barrier,
-    session: &Session,
-    signals: &mut StopSignals,
-) -> Result<u8, Failure> {
+async fn inside(args: &Barrier, session: Session, mut signals: StopSignals) -> Result<u8, Failure> {
     let what = format!("the barrier {} of {}", args.path, args.count);
     let count = usize::try_from(args.count).unwrap_or(usize::MAX);
     let barrier = DoubleBarrier::new(session.clone(), &args.path, count)
-        .map_err(|e| failure("bad barrier", &e))?;
+        .map_err(|e| Failure::zk("bad barrier", &e))?;
     let wait = |what| Wait {
         what,
-        session,
+        session: &session,
         path: &args.path,
         who: Who::Participants { count: args.count },
         timeout: args.timeout,
@@ -39,9 +33,9 @@ async fn inside(
         barrier
             .enter()
             .await
-            .map_err(|e| failure(&format!("entering {what}"), &e))
+            .map_err(|e| Failure::zk(&format!("entering {what}"), &e))
     };
-    wait(&entering).acquire(enter, signals).await?;
+    wait(&entering).acquire(enter, &mut signals).await?;
     say::note(&format!("entered {what}"));
     let code = if args.command.is_empty() {
         0
@@ -50,25 +44,16 @@ async fn inside(
             ("ZK_SYNC_BARRIER_PATH", args.path.clone()),
             ("ZK_SYNC_BARRIER_COUNT", args.count.to_string()),
         ];
-        supervise::run_unguarded(&args.command, &env, signals).await?
+        supervise::run_unguarded(&args.command, &env, &mut signals).await?
     };
     let leaving = format!("the others to leave {what}");
     let leave = async {
         barrier
             .leave()
             .await
-            .map_err(|e| failure(&format!("leaving {what}"), &e))
+            .map_err(|e| Failure::zk(&format!("leaving {what}"), &e))
     };
-    wait(&leaving).acquire(leave, signals).await?;
+    wait(&leaving).acquire(leave, &mut signals).await?;
     say::detail(&format!("left {what}"));
     Ok(code)
-}
-
-/// A barrier error met while `doing`.
-fn failure(doing: &str, error: &Error) -> Failure {
-    match error {
-        Error::Zk(error) => Failure::zk(doing, error),
-        other if other.is_session_lost() => Failure::new(UNAVAILABLE, format!("{doing}: {other}")),
-        other => Failure::new(ZOOKEEPER, format!("{doing}: {other}")),
-    }
 }

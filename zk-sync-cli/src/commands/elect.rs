@@ -1,17 +1,20 @@
 //! `zk-sync elect PATH ID [-- COMMAND...]`.
 
-use super::{Wait, Who};
+use super::holders::Who;
+use super::holding::{give_back, run_while_held, say_holding};
+use super::runner::Runner;
+use super::wait::Wait;
 use crate::cli::{Connection, Elect};
-use crate::exit::{Failure, HOLD_LOST, USAGE};
+use crate::exit::{Failure, USAGE};
 use crate::signals::StopSignals;
 use crate::supervise::Held;
-use crate::{connect, metrics, say};
 use zk_sync_election::{LeaderElection, Session};
 
 pub(super) async fn run(connection: &Connection, elect: Elect) -> Result<u8, Failure> {
-    connect::check_recipe_path(connection, &elect.path)?;
+    let runner = Runner::taking_part(connection, &elect.path, &elect.run.monitoring)?;
     if elect.json {
-        // clap counts --observe's default as present, so `requires` cannot say it.
+        // clap waives `requires = "observe"` when --observe conflicts with an argument given,
+        // as it does with the ID: `elect /e x --json` comes this far.
         return Err(Failure::new(USAGE, "--json goes with --observe"));
     }
     let id = elect
@@ -19,27 +22,24 @@ pub(super) async fn run(connection: &Connection, elect: Elect) -> Result<u8, Fai
         .clone()
         .filter(|id| !id.is_empty())
         .ok_or_else(|| Failure::new(USAGE, "the participant ID must not be empty"))?;
-    let mut signals = StopSignals::install()?;
-    metrics::serve(&elect.run.monitoring)?;
-    let session = connect::session(connection).await?;
-    let result = leading(connection, &elect, &id, &session, &mut signals).await;
-    connect::close(&session).await;
-    result
+    runner
+        .with_session(|session, signals| leading(connection, &elect, &id, session, signals))
+        .await
 }
 
 async fn leading(
     connection: &Connection,
     elect: &Elect,
     id: &str,
-    session: &Session,
-    signals: &mut StopSignals,
+    session: Session,
+    mut signals: StopSignals,
 ) -> Result<u8, Failure> {
     let what = format!("the leadership of {}", elect.path);
     let election = LeaderElection::new(session.clone(), &elect.path, id)
         .map_err(|e| Failure::zk("bad election", &e))?;
     let wait = Wait {
         what: &what,
-        session,
+        session: &session,
         path: &elect.path,
         who: Who::Holders,
         timeout: elect.timeout,
@@ -50,9 +50,9 @@ async fn leading(
             .await
             .map_err(|e| Failure::zk(&format!("campaigning in {}", elect.path), &e))
     };
-    let leadership = wait.acquire(campaign, signals).await?;
+    let leadership = wait.acquire(campaign, &mut signals).await?;
     let token = leadership.fencing_token();
-    super::say_holding(&format!("{what} as {id}"), token, &elect.run);
+    say_holding(&format!("{what} as {id}"), token, &elect.run);
     let held = Held {
         hold: leadership.hold(),
         what: &what,
@@ -63,13 +63,7 @@ async fn leading(
         ("ZK_SYNC_PARTICIPANT_ID", id.to_owned()),
         ("ZK_SYNC_FENCING_TOKEN", token.to_string()),
     ];
-    let code = super::run_while_held(connection, &elect.run, held, &env, signals).await?;
-    leadership.resign().await.map_err(|error| {
-        Failure::new(
-            HOLD_LOST,
-            format!("{what} was lost before resigning ({error})"),
-        )
-    })?;
-    say::detail(&format!("released {what}"));
+    let code = run_while_held(connection, &elect.run, held, &env, &mut signals).await?;
+    give_back(&what, leadership.resign()).await?;
     Ok(code)
 }

@@ -1,30 +1,33 @@
 //! `zk-sync elect PATH --observe [--json]`: one line per change of leader.
 
+use super::runner::Runner;
 use crate::cli::{Connection, Elect};
 use crate::exit::{Failure, UNAVAILABLE};
 use crate::signals::StopSignals;
-use crate::{connect, metrics};
 use serde::Serialize;
 use std::io::Write;
 use std::time::SystemTime;
-use zk_sync_election::{LeaderElection, LeaderInfo};
+use zk_sync_election::{LeaderElection, LeaderInfo, Session};
 
 /// Observers never campaign; the id only satisfies the constructor.
 const OBSERVER_ID: &str = "zk-sync-observer";
 
 pub(super) async fn run(connection: &Connection, elect: &Elect) -> Result<u8, Failure> {
-    connect::check_recipe_path(connection, &elect.path)?;
-    let mut signals = StopSignals::install()?;
-    metrics::serve(&elect.run.monitoring)?;
-    let session = connect::session(connection).await?;
-    let election = LeaderElection::new(session.clone(), &elect.path, OBSERVER_ID)
+    Runner::observing(connection, &elect.path, &elect.run.monitoring)?
+        .with_session(|session, signals| observe(elect, session, signals))
+        .await
+}
+
+/// Prints the leader now and at every change, until a stop signal or a closed stdout.
+async fn observe(elect: &Elect, session: Session, mut signals: StopSignals) -> Result<u8, Failure> {
+    let election = LeaderElection::new(session, &elect.path, OBSERVER_ID)
         .map_err(|e| Failure::zk("bad election", &e))?;
     let mut leader = election.observe();
-    let result = loop {
+    loop {
         tokio::select! {
             changed = leader.changed() => {
                 if changed.is_err() {
-                    break Err(Failure::new(UNAVAILABLE, "the ZooKeeper session closed"));
+                    return Err(Failure::new(UNAVAILABLE, "the ZooKeeper session closed"));
                 }
                 let now = SystemTime::now();
                 let info = leader.borrow_and_update().clone();
@@ -36,15 +39,12 @@ pub(super) async fn run(connection: &Connection, elect: &Elect) -> Result<u8, Fa
                 let mut stdout = std::io::stdout().lock();
                 // A closed stdout (`| head -1`) ends the observation quietly.
                 if writeln!(stdout, "{line}").and_then(|()| stdout.flush()).is_err() {
-                    break Ok(0);
+                    return Ok(0);
                 }
             }
-            _ = signals.recv() => break Ok(0),
+            _ = signals.recv() => return Ok(0),
         }
-    };
-    drop(leader);
-    connect::close(&session).await;
-    result
+    }
 }
 
 fn describe(leader: Option<&LeaderInfo>) -> String {

@@ -1,55 +1,54 @@
 //! `zk-sync semaphore PATH --permits N [-- COMMAND...]`.
 
-use super::{Wait, Who};
+use super::holders::Who;
+use super::holding::{give_back, run_while_held, say_holding};
+use super::runner::Runner;
+use super::wait::Wait;
 use crate::cli::{Connection, Semaphore};
-use crate::exit::{Failure, HOLD_LOST, INTERNAL};
+use crate::exit::{Failure, INTERNAL};
 use crate::signals::StopSignals;
 use crate::supervise::Held;
-use crate::{connect, metrics, say};
-use zk_sync_semaphore::{DistSemaphore, TryAcquireError};
+use zk_sync_semaphore::{DistSemaphore, Session};
 
 pub(super) async fn run(connection: &Connection, semaphore: Semaphore) -> Result<u8, Failure> {
-    connect::check_recipe_path(connection, &semaphore.path)?;
-    let mut signals = StopSignals::install()?;
-    metrics::serve(&semaphore.run.monitoring)?;
-    let session = connect::session(connection).await?;
-    let result = leased(connection, &semaphore, &session, &mut signals).await;
-    connect::close(&session).await;
-    result
+    Runner::taking_part(connection, &semaphore.path, &semaphore.run.monitoring)?
+        .with_session(|session, signals| leased(connection, &semaphore, session, signals))
+        .await
 }
 
 async fn leased(
     connection: &Connection,
     args: &Semaphore,
-    session: &zk_sync_core::Session,
-    signals: &mut StopSignals,
+    session: Session,
+    mut signals: StopSignals,
 ) -> Result<u8, Failure> {
     let what = format!("a permit of {} (of {})", args.path, args.permits);
     let semaphore = DistSemaphore::new(session.clone(), &args.path, args.permits)
         .map_err(|e| Failure::zk("bad semaphore", &e))?;
     let wait = Wait {
         what: &what,
-        session,
+        session: &session,
         path: &args.path,
         who: Who::Holders,
         timeout: args.timeout,
     };
-    let acquiring = |error| Failure::zk(&format!("acquiring {what}"), &error);
-    let permit = if args.timeout.is_some_and(|t| t.is_zero()) {
-        match semaphore.try_acquire().await {
-            Ok(permit) => permit,
-            Err(TryAcquireError::NoPermits) => return Err(wait.timed_out().await),
-            Err(TryAcquireError::Error(error)) => return Err(acquiring(error)),
-            Err(error) => return Err(Failure::new(INTERNAL, error.to_string())),
-        }
-    } else {
-        let acquire = async { semaphore.acquire().await.map_err(acquiring) };
-        wait.acquire(acquire, signals).await?
-    };
+    let acquiring = format!("acquiring {what}");
+    let permit = wait
+        .take(
+            semaphore.acquire(),
+            semaphore.try_acquire(),
+            &acquiring,
+            &mut signals,
+        )
+        .await?;
     let token = permit.fencing_token();
-    super::say_holding(&what, token, &args.run);
+    say_holding(&what, token, &args.run);
+    let hold = permit
+        .leases()
+        .first()
+        .ok_or_else(|| Failure::new(INTERNAL, format!("{what} came without a lease")))?;
     let held = Held {
-        hold: &permit.leases()[0],
+        hold,
         what: &what,
         revocable: false,
     };
@@ -58,13 +57,7 @@ async fn leased(
         ("ZK_SYNC_PERMITS", args.permits.to_string()),
         ("ZK_SYNC_FENCING_TOKEN", token.to_string()),
     ];
-    let code = super::run_while_held(connection, &args.run, held, &env, signals).await?;
-    permit.release().await.map_err(|error| {
-        Failure::new(
-            HOLD_LOST,
-            format!("{what} was lost before it was given back ({error})"),
-        )
-    })?;
-    say::detail(&format!("released {what}"));
+    let code = run_while_held(connection, &args.run, held, &env, &mut signals).await?;
+    give_back(&what, permit.release()).await?;
     Ok(code)
 }

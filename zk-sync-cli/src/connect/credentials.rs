@@ -1,7 +1,15 @@
 //! Credentials, from files or the environment: never from an argument, where `ps` shows it.
 
+use super::acl::{self, Identity};
 use crate::cli::Connection;
 use crate::exit::{Failure, USAGE};
+
+/// Whether credentials are given (`--auth-file`, `ZK_SYNC_AUTH`, `--sasl-user`), read or not.
+pub(super) fn given(options: &Connection) -> bool {
+    options.auth_file.is_some()
+        || options.sasl_user.is_some()
+        || std::env::var_os("ZK_SYNC_AUTH").is_some_and(|text| !text.is_empty())
+}
 
 /// `SCHEME:CREDENTIALS` from `--auth-file` or `ZK_SYNC_AUTH`.
 pub(super) fn credentials(options: &Connection) -> Result<Option<(String, String)>, Failure> {
@@ -20,6 +28,19 @@ pub(super) fn credentials(options: &Connection) -> Result<Option<(String, String
             USAGE,
             "credentials must read SCHEME:CREDENTIALS, e.g. digest:user:password",
         )),
+    }
+}
+
+/// Who the session will be with `credentials` (from [`credentials`]) and the other options.
+pub(super) fn identity(options: &Connection, credentials: Option<&(String, String)>) -> Identity {
+    Identity {
+        authenticated: credentials.is_some() || options.sasl_user.is_some(),
+        digest: credentials.and_then(|(scheme, secret)| {
+            let (user, password) = secret.split_once(':')?;
+            (scheme == "digest").then(|| acl::digest_id(user, password))
+        }),
+        sasl: options.sasl_user.clone(),
+        certificate: options.tls_cert.is_some(),
     }
 }
 

@@ -8,14 +8,13 @@ mod probe;
 
 use crate::cli::Connection;
 use crate::exit::{Failure, BAD_INPUT, NO_SUCH_PATH, UNAVAILABLE, USAGE};
+use crate::moment::{after_a_moment, MOMENT};
 use crate::{duration, say};
 use address::Servers;
+use futures::FutureExt;
 use std::time::Duration;
 use zk_sync_core::backend::Acl;
 use zk_sync_core::{validate_path, Error, InvalidArgument, Session, SessionBuilder, Tls};
-
-/// How long a wait may last before zk-sync says what it waits for.
-pub(crate) const MOMENT: Duration = Duration::from_secs(1);
 
 /// How long the probe behind the waiting line may take: the line should not wait for it.
 const QUICK_PROBE: Duration = Duration::from_millis(250);
@@ -67,7 +66,7 @@ fn builder(options: &Connection, servers: &Servers) -> Result<SessionBuilder, Fa
         .session_timeout(options.session_timeout)
         .connection_timeout(options.connect_timeout);
     let credentials = credentials::credentials(options)?;
-    let has_credentials = credentials.is_some() || options.sasl_user.is_some();
+    let identity = credentials::identity(options, credentials.as_ref());
     if let Some((scheme, credentials)) = credentials {
         builder = builder.auth(&scheme, credentials.as_bytes());
     }
@@ -80,13 +79,7 @@ fn builder(options: &Connection, servers: &Servers) -> Result<SessionBuilder, Fa
         (None, false) => None,
     };
     if let Some(acl) = acl {
-        // An `auth` entry grants the session's own identities: without any, nobody could write.
-        if acl.iter().any(|entry| entry.scheme == "auth") && !has_credentials {
-            return Err(Failure::new(
-                USAGE,
-                "an ACL that grants the creator (auth, creator, locked-down) needs credentials: --auth-file, ZK_SYNC_AUTH or --sasl-user",
-            ));
-        }
+        acl::check_usable(&acl, &identity).map_err(|why| Failure::new(USAGE, why))?;
         builder = builder.default_acl(acl);
     }
     if let Some(ca) = &options.tls_ca {
@@ -117,40 +110,42 @@ async fn establish(
     };
     // A probe that does not answer within this long counts as timed out.
     let probe_within = connect_timeout.clamp(Duration::from_millis(100), MOMENT);
-    let connecting = builder.connect();
-    tokio::pin!(connecting);
-    let resolving = probe::resolve(&servers.hosts, connect_timeout);
-    tokio::pin!(resolving);
-    let mut resolved = None;
-    let moment = tokio::time::sleep(MOMENT);
-    tokio::pin!(moment);
-    let mut said = false;
-    let connected = loop {
-        tokio::select! {
-            biased;
-            connected = &mut connecting => break connected,
-            found = &mut resolving, if resolved.is_none() => {
-                if found.nobody_resolves() {
-                    return Err(unavailable(found.unresolved().describe()));
-                }
-                resolved = Some(found);
-            }
-            () = &mut moment, if !said => {
-                said = true;
-                let why = match &resolved {
-                    Some(found) => found.probe(probe_within.min(QUICK_PROBE)).await.describe(),
-                    None => String::new(),
-                };
-                let why = if why.is_empty() { why } else { format!(": {why}") };
-                say::note(&format!(
-                    "waiting for ZooKeeper at {} (up to {}){why}",
-                    servers.host_list(),
-                    duration::show(connect_timeout)
-                ));
-            }
+    // One resolution for three uses: failing at once when no host resolves, the line said
+    // after a moment, and the diagnosis of a failed connect.
+    let resolving = probe::resolve(&servers.hosts, connect_timeout).shared();
+    let nobody_resolves = async {
+        let found = resolving.clone().await;
+        if found.nobody_resolves() {
+            found
+        } else {
+            std::future::pending().await
         }
     };
-    let error = match connected {
+    let connecting = async {
+        tokio::select! {
+            biased;
+            connected = builder.connect() => Ok(connected),
+            found = nobody_resolves => Err(unavailable(found.unresolved().describe())),
+        }
+    };
+    let say = async {
+        // Probed only when resolved by now: the line should not wait for the resolver.
+        let why = match resolving.clone().now_or_never() {
+            Some(found) => found.probe(probe_within.min(QUICK_PROBE)).await.describe(),
+            None => String::new(),
+        };
+        let why = if why.is_empty() {
+            why
+        } else {
+            format!(": {why}")
+        };
+        say::note(&format!(
+            "waiting for ZooKeeper at {} (up to {}){why}",
+            servers.host_list(),
+            duration::show(connect_timeout)
+        ));
+    };
+    let error = match after_a_moment(connecting, say).await? {
         Ok(session) => return Ok(session),
         Err(error) => error,
     };
@@ -160,11 +155,7 @@ async fn establish(
         }
         Error::InvalidArgument(_) => Err(Failure::zk("bad --connect", &error)),
         Error::Connect { .. } if !error.is_no_auth() => {
-            let found = match resolved {
-                Some(found) => found,
-                None => resolving.await,
-            };
-            let diagnosis = found.probe(probe_within).await;
+            let diagnosis = resolving.await.probe(probe_within).await;
             match diagnosis.describe() {
                 why if why.is_empty() => Err(Failure::from_zk(&error)),
                 why if diagnosis.someone_listens() => Err(unavailable(format!(
@@ -199,6 +190,15 @@ async fn check_chroot(session: &Session, servers: &Servers) -> Result<(), Failur
         // It exists; reading it is merely forbidden.
         Err(error) if error.is_no_auth() => Ok(()),
         Err(error) => Err(reading(error)),
+    }
+}
+
+/// Warns (unless `-q`) when credentials are given but the nodes zk-sync creates stay open:
+/// anyone could take the lock, whatever their credentials (a wrong digest password is
+/// merely another identity).
+pub(crate) fn warn_if_nodes_are_open(options: &Connection) {
+    if options.acl.is_none() && !options.locked_down && credentials::given(options) {
+        say::note("credentials given without --acl or --locked-down: the nodes zk-sync creates are open to everyone (world:anyone:cdrwa), so other or wrong credentials can take the lock too");
     }
 }
 

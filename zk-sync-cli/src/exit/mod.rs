@@ -1,12 +1,14 @@
 //! Exit codes and the one-line failures that carry them.
 
+mod cause;
 mod table;
 
 pub(crate) use table::help as codes_help;
 
+use cause::{code_of, describe, Cause, When};
 use std::fmt;
 use std::process::ExitStatus;
-use zk_sync_core::{Error, InvalidArgument, ZkErrorCode};
+use zk_sync_core::Error;
 
 /// Bad command-line usage: unknown option, malformed value, missing argument.
 pub(crate) const USAGE: u8 = 64;
@@ -15,15 +17,17 @@ pub(crate) const USAGE: u8 = 64;
 pub(crate) const BAD_INPUT: u8 = 65;
 /// The path to inspect, or the chroot of `--connect`, does not exist.
 pub(crate) const NO_SUCH_PATH: u8 = 66;
-/// ZooKeeper unavailable: no session within the connect timeout, or the session was lost
-/// before the command could start.
+/// ZooKeeper unavailable: no session within the connect timeout, or the session lost while
+/// waiting, before anything was held.
 pub(crate) const UNAVAILABLE: u8 = 69;
 /// A bug in zk-sync.
 pub(crate) const INTERNAL: u8 = 70;
 /// The operating system refused something (spawning, signals, the metrics listener).
 pub(crate) const OS_ERROR: u8 = 71;
-/// The lock or leadership became uncertain, was lost, or was revoked (`lock --revocable`)
-/// while the command ran; the command was stopped.
+/// A hold (lock, leadership, semaphore permit, place in a barrier) was lost: before the
+/// command started; while it ran, or became uncertain, or was revoked (`lock --revocable`),
+/// and the command was stopped; while held without a command; or when given back after the
+/// command finished normally, whose status is then not reported.
 pub(crate) const HOLD_LOST: u8 = 75;
 /// ZooKeeper refused a request for another reason.
 pub(crate) const ZOOKEEPER: u8 = 76;
@@ -57,14 +61,35 @@ impl Failure {
         self.code
     }
 
-    /// A failure from a ZooKeeper error met while doing `what` (e.g. "locking /a").
-    pub(crate) fn zk(what: &str, error: &Error) -> Failure {
-        Failure::new(code_of(error), format!("{what}: {}", describe(error)))
+    /// A failure from a library error met while doing `what` (e.g. "locking /a").
+    pub(crate) fn zk<'e>(what: &str, error: impl Into<Cause<'e>>) -> Failure {
+        let cause = error.into();
+        Failure::new(
+            code_of(cause, When::NothingHeld),
+            format!("{what}: {}", describe(cause)),
+        )
     }
 
-    /// A failure from a ZooKeeper error that says enough by itself.
-    pub(crate) fn from_zk(error: &Error) -> Failure {
-        Failure::new(code_of(error), describe(error))
+    /// A failure from a library error that says enough by itself.
+    pub(crate) fn from_zk<'e>(error: impl Into<Cause<'e>>) -> Failure {
+        let cause = error.into();
+        Failure::new(code_of(cause, When::NothingHeld), describe(cause))
+    }
+
+    /// A failure from giving `what` back after the run (unlock, resign, release): a hold
+    /// lost by then is reported as lost ([`HOLD_LOST`]), whatever the command's status was.
+    pub(crate) fn giving_back(what: &str, error: &Error) -> Failure {
+        let cause = Cause::Core(error);
+        let code = code_of(cause, When::GivingBack);
+        let message = if code == HOLD_LOST {
+            format!(
+                "{what} was lost before it was released ({})",
+                describe(cause)
+            )
+        } else {
+            format!("releasing {what}: {}", describe(cause))
+        };
+        Failure::new(code, message)
     }
 }
 
@@ -73,40 +98,6 @@ impl fmt::Display for Failure {
         // One line, whatever the message holds.
         let line = self.message.replace('\n', " ");
         f.write_str(&line)
-    }
-}
-
-/// An error's text, without the "invalid argument" preamble.
-fn describe(error: &Error) -> String {
-    match error {
-        Error::InvalidArgument(why) => why.to_string(),
-        other => other.to_string(),
-    }
-}
-
-/// The exit code for a ZooKeeper error.
-fn code_of(error: &Error) -> u8 {
-    if error.is_no_auth() {
-        return NO_PERMISSION;
-    }
-    match error {
-        Error::InvalidArgument(
-            InvalidArgument::ConnectString(_)
-            | InvalidArgument::EmptyPath
-            | InvalidArgument::RelativePath(_)
-            | InvalidArgument::TrailingSlash(_)
-            | InvalidArgument::EmptySegment(_)
-            | InvalidArgument::RelativeSegment(_)
-            | InvalidArgument::ForbiddenCharacter(_)
-            | InvalidArgument::RootPath,
-        ) => BAD_INPUT,
-        Error::InvalidArgument(_) => USAGE,
-        Error::Connect { .. } | Error::SessionLost | Error::Closed => UNAVAILABLE,
-        Error::Zk {
-            code: ZkErrorCode::ConnectionLoss | ZkErrorCode::Timeout,
-            ..
-        } => UNAVAILABLE,
-        _ => ZOOKEEPER,
     }
 }
 
@@ -124,4 +115,29 @@ pub(crate) fn of_status(status: ExitStatus) -> u8 {
 /// The exit code for zk-sync itself being stopped by `signal` (128 + N).
 pub(crate) fn of_signal(signal: i32) -> u8 {
     128u8.saturating_add(signal as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zk_sync_core::ZkErrorCode;
+
+    #[test]
+    fn a_hold_found_lost_when_given_back_is_75_and_other_trouble_keeps_its_code() {
+        let lost = Failure::giving_back("the lock on /a", &Error::SessionLost);
+        assert_eq!(lost.code(), HOLD_LOST);
+        assert_eq!(
+            lost.to_string(),
+            "the lock on /a was lost before it was released (ZooKeeper session lost)"
+        );
+        let refused = Error::zk("delete", "/a/n", ZkErrorCode::NoAuth);
+        let refused = Failure::giving_back("the lock on /a", &refused);
+        assert_eq!(refused.code(), NO_PERMISSION);
+        assert!(
+            refused
+                .to_string()
+                .starts_with("releasing the lock on /a: "),
+            "{refused}"
+        );
+    }
 }

@@ -1,7 +1,8 @@
 //! `--acl`: the ACL of the nodes zk-sync creates, and the default said in `--help`.
 
 use crate::common::{
-    assert_one_clear_line, run, scratch, session, unique_path, zk_sync, zk_sync_bare,
+    assert_one_clear_line, lines_past_connecting, run, scratch, session, unique_path, zk_sync,
+    zk_sync_bare,
 };
 use std::time::Duration;
 use zk_sync_testkit::ZkServer;
@@ -137,4 +138,129 @@ async fn bad_acls_are_usage_errors() {
     }
     let both = run(zk_sync(nowhere).args(["--acl", "open", "--locked-down", "lock", "/a"])).await;
     assert_eq!(both.code, 64, "{both:?}");
+}
+
+/// alice's digest id for password `secret`: `echo -n alice:secret | openssl sha1 -binary | base64`.
+const ALICE: &str = "alice:aYXlLOpEooaV1cRAvUL1fp9Qt7E=";
+/// bob's, for password `pw`.
+const BOB: &str = "bob:ikIaKsbtGweaHnb/jKn7OHqbunM=";
+
+/// `--auth-file` with `digest:alice:secret`, in `dir`.
+fn alice_file(dir: &tempfile::TempDir) -> std::path::PathBuf {
+    let file = dir.path().join("alice");
+    std::fs::write(&file, "digest:alice:secret\n").unwrap();
+    file
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acls_the_session_could_not_work_under_are_refused_before_connecting() {
+    // Nothing listens here: a refusal must come before connecting.
+    let nowhere = "127.0.0.1:9";
+    let dir = scratch();
+    let alice = alice_file(&dir);
+    let cannot = "this session could not create and delete its own nodes";
+    let cases: [(&str, bool, &str); 6] = [
+        ("world:anyone:r", true, cannot),
+        ("world:anyone:r", false, cannot),
+        (&format!("world:anyone:r,digest:{BOB}:cdrwa"), true, cannot),
+        ("kerberos:alice:cdrwa", true, "unknown scheme \"kerberos\""),
+        (
+            "digest:alice:secret:cdrwa",
+            true,
+            "a digest id is USER:HASH, HASH the base64 SHA-1 of USER:PASSWORD, not the password",
+        ),
+        (
+            "world:alice:cdrwa",
+            false,
+            "the world scheme's only id is anyone",
+        ),
+    ];
+    for (acl, as_alice, says) in cases {
+        let mut command = zk_sync(nowhere);
+        if as_alice {
+            command.arg("--auth-file").arg(&alice);
+        }
+        let finished = run(command.args(["--acl", acl, "lock", "/a", "--", "true"])).await;
+        assert_eq!(finished.code, 64, "{acl}: {finished:?}");
+        assert_one_clear_line(&finished, says);
+    }
+    // A password where the hash goes: the message says what to write.
+    let finished =
+        run(zk_sync(nowhere).args(["--acl", "digest:alice:secret:cdrwa", "lock", "/a"])).await;
+    assert_one_clear_line(&finished, &format!("write digest:{ALICE}:cdrwa"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_digest_entry_naming_the_session_lets_it_lock_and_keeps_others_out() {
+    let connect = ZkServer::shared().connect_string();
+    let dir = scratch();
+    let alice = alice_file(&dir);
+    let path = format!("{}/digest", open_parent(&connect).await);
+    let acl = format!("world:anyone:r,digest:{ALICE}:cdrwa");
+    let locked = run(zk_sync(&connect)
+        .arg("--auth-file")
+        .arg(&alice)
+        .args(["--acl", &acl, "lock", &path, "--", "true"]))
+    .await;
+    assert_eq!(locked.code, 0, "{locked:?}");
+    assert_eq!(
+        acl_of(&connect, &path).await,
+        [
+            entry("world", "anyone", Permission::READ),
+            entry("digest", ALICE, Permission::ALL)
+        ]
+    );
+    let refused = run(zk_sync(&connect).args(["lock", &path, "--", "true"])).await;
+    assert_eq!(refused.code, 77, "{refused:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_without_an_acl_warn_that_the_nodes_are_open_unless_quiet() {
+    let connect = ZkServer::shared().connect_string();
+    let dir = scratch();
+    let alice = alice_file(&dir);
+    let warning = "zk-sync: credentials given without --acl or --locked-down: the nodes zk-sync creates are open to everyone (world:anyone:cdrwa), so other or wrong credentials can take the lock too";
+    let open = run(zk_sync(&connect).arg("--auth-file").arg(&alice).args([
+        "lock",
+        &unique_path("acl-warn"),
+        "--",
+        "true",
+    ]))
+    .await;
+    assert_eq!(open.code, 0, "{open:?}");
+    let said: Vec<&str> = lines_past_connecting(&open.stderr)
+        .into_iter()
+        .filter(|line| *line == warning)
+        .collect();
+    assert_eq!(said.len(), 1, "{open:?}");
+
+    let quiet = run(zk_sync(&connect).arg("--auth-file").arg(&alice).args([
+        "-q",
+        "lock",
+        &unique_path("acl-warn"),
+        "--",
+        "true",
+    ]))
+    .await;
+    assert_eq!((quiet.code, quiet.stderr.as_str()), (0, ""), "{quiet:?}");
+    for acl in [&["--locked-down"][..], &["--acl", "open"]] {
+        let chosen = run(zk_sync(&connect)
+            .arg("--auth-file")
+            .arg(&alice)
+            .args(acl)
+            .args(["lock", &unique_path("acl-warn"), "--", "true"]))
+        .await;
+        assert_eq!(chosen.code, 0, "{chosen:?}");
+        assert!(
+            !chosen.stderr.contains("open to everyone"),
+            "{acl:?}: {chosen:?}"
+        );
+    }
+    // Nothing is created by looking.
+    let looked = run(zk_sync(&connect)
+        .arg("--auth-file")
+        .arg(&alice)
+        .args(["inspect", &unique_path("acl-warn")]))
+    .await;
+    assert!(!looked.stderr.contains("open to everyone"), "{looked:?}");
 }

@@ -116,3 +116,41 @@ async fn a_barrier_nobody_else_enters_times_out_saying_how_many_are_inside() {
     let observer = session(&connect, Duration::from_secs(10)).await;
     wait_for_children(&observer, &path, 0).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_participant_whose_member_node_goes_has_lost_its_place_75() {
+    let server = ZkServer::shared();
+    let proxy = zk_sync_testkit::FaultProxy::start(server.addr()).unwrap();
+    let path = unique_path("barrier-member-lost");
+    let dir = scratch();
+    let marker = dir.path().join("ran");
+    let participant = Running::spawn(zk_sync(&proxy.connect_string()).args([
+        "-q",
+        "barrier",
+        &path,
+        "--count",
+        "2",
+        "--",
+        "touch",
+        marker.to_str().unwrap(),
+    ]));
+    let observer = session(&server.connect_string(), Duration::from_secs(10)).await;
+    wait_for_children(&observer, &path, 1).await;
+    let member = zk_sync_core::test_util::children(&observer, &path)
+        .await
+        .remove(0);
+    let epoch = observer.live_epoch().await.unwrap();
+    assert!(epoch.delete(&format!("{path}/{member}")).await.unwrap());
+    // The barrier counts again on any change of its connection: cut it (it reconnects).
+    proxy.cut();
+    proxy.restore();
+    let (code, stderr) = participant.finish().await;
+    assert_eq!(code, 75, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "entering the barrier {path} of 2: our member node"
+        )),
+        "{stderr}"
+    );
+    assert!(!marker.exists(), "the command never ran");
+}

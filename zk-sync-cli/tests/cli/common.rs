@@ -162,6 +162,26 @@ impl Running {
     }
 }
 
+/// The subcommands `zk-sync --help` lists, but clap's `help`.
+pub(crate) async fn subcommands() -> Vec<String> {
+    let help = run(zk_sync_bare().arg("--help")).await;
+    assert_eq!(help.code, 0, "{help:?}");
+    let names: Vec<String> = help
+        .stdout
+        .lines()
+        .skip_while(|line| *line != "Commands:")
+        .skip(1)
+        .take_while(|line| !line.is_empty())
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(str::to_owned)
+        .collect();
+    for known in ["lock", "revoke", "completions"] {
+        assert!(names.iter().any(|n| n == known), "{known} in {names:?}");
+    }
+    names
+}
+
 /// A scratch directory removed at the end of the test.
 pub(crate) fn scratch() -> tempfile::TempDir {
     tempfile::tempdir().expect("temp dir")

@@ -1,7 +1,8 @@
 //! `zk-sync elect`: the command runs only on the leader; `--observe` follows the leader.
 
 use crate::common::{
-    eventually, read, scratch, session, unique_path, wait_for_children, zk_sync, Running,
+    assert_one_clear_line, eventually, read, run, scratch, session, unique_path, wait_for_children,
+    zk_sync, Running,
 };
 use std::path::Path;
 use std::time::Duration;
@@ -133,4 +134,16 @@ async fn observe_json_gives_one_timestamped_object_per_change() {
     observer.signal(libc::SIGINT);
     let (code, stderr) = observer.finish().await;
     assert_eq!(code, 0, "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_without_observe_is_a_usage_error_before_connecting() {
+    // Nothing listens here: the refusal comes first.
+    let nowhere = "127.0.0.1:9";
+    let with_id = run(zk_sync(nowhere).args(["elect", "/e", "x", "--json"])).await;
+    assert_eq!(with_id.code, 64, "{with_id:?}");
+    assert_one_clear_line(&with_id, "--json goes with --observe");
+    let without = run(zk_sync(nowhere).args(["elect", "/e", "--json"])).await;
+    assert_eq!(without.code, 64, "{without:?}");
+    assert_one_clear_line(&without, "--observe");
 }

@@ -295,3 +295,38 @@ async fn lock_read_and_write_are_the_two_sides_of_a_rwlock() {
         assert!(help.stdout.contains(says), "{}", help.stdout);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timeout_0_says_it_tried_once_for_a_lock_and_a_permit() {
+    let connect = ZkServer::shared().connect_string();
+    let holder = session(&connect, Duration::from_secs(10)).await;
+    let lock_path = unique_path("try-once");
+    let mutex = DistMutex::new(holder.clone(), &lock_path).unwrap();
+    let guard = mutex.lock().await.unwrap();
+    let semaphore_path = unique_path("try-once-permit");
+    let semaphore =
+        zk_sync_semaphore::DistSemaphore::new(holder.clone(), &semaphore_path, 1).unwrap();
+    let permit = semaphore.acquire().await.unwrap();
+    let held_by = format!("held by session {:#x}", holder.status().session_id);
+    for (args, what) in [
+        (vec!["lock", &lock_path], format!("the lock on {lock_path}")),
+        (
+            vec!["semaphore", &semaphore_path, "--permits", "1"],
+            format!("a permit of {semaphore_path} (of 1)"),
+        ),
+    ] {
+        let tried = run(zk_sync(&connect)
+            .args(&args)
+            .args(["--timeout", "0", "--", "true"]))
+        .await;
+        assert_eq!(tried.code, 124, "{tried:?}");
+        crate::common::assert_one_clear_line(
+            &tried,
+            &format!(
+                "timed out after 0s waiting for {what}, {held_by}: tried once, as --timeout 0 asks"
+            ),
+        );
+    }
+    permit.release().await.unwrap();
+    guard.unlock().await.unwrap();
+}

@@ -5,6 +5,7 @@ mod barrier;
 mod common;
 mod completions;
 mod connect;
+mod documents;
 mod elect;
 mod errors;
 mod exit_codes;

@@ -1,6 +1,9 @@
 //! `--metrics-addr`: Prometheus metrics while a long-running command runs.
 
-use crate::common::{assert_one_clear_line, run, unique_path, zk_sync, Running};
+use crate::common::{
+    assert_one_clear_line, run, session, unique_path, wait_for_children, zk_sync, Running,
+};
+use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use zk_sync_testkit::ZkServer;
 
@@ -64,4 +67,65 @@ async fn a_taken_metrics_address_is_an_os_error() {
     assert_eq!(once.code, 64, "{once:?}");
     assert_one_clear_line(&once, "--metrics-addr needs --watch");
     drop(taken);
+}
+
+/// What shows that a command is under way, so that SIGTERM finds it at work.
+#[derive(Debug, Clone, Copy)]
+enum Busy {
+    /// A line on stderr containing this.
+    Says(&'static str),
+    /// A first line on stdout.
+    Prints,
+    /// This many nodes under its path.
+    Nodes(usize),
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_long_running_command_serves_metrics_stops_on_sigterm_and_leaves_no_node() {
+    let connect = ZkServer::shared().connect_string();
+    let observer = session(&connect, Duration::from_secs(10)).await;
+    let cases: [(&[&str], Busy, i32); 6] = [
+        (&["lock", "_"], Busy::Says("holding the lock"), 0),
+        (
+            &["elect", "_", "node-1"],
+            Busy::Says("holding the leadership"),
+            0,
+        ),
+        (
+            &["semaphore", "_", "--permits", "1"],
+            Busy::Says("holding a permit"),
+            0,
+        ),
+        // Alone at a barrier of two: SIGTERM ends the wait (128 + 15).
+        (&["barrier", "_", "--count", "2"], Busy::Nodes(1), 143),
+        (&["elect", "_", "--observe"], Busy::Prints, 0),
+        (&["inspect", "_", "--watch"], Busy::Prints, 0),
+    ];
+    for (args, busy, code) in cases {
+        let path = unique_path("set-up");
+        // The path goes where "_" stands.
+        let argv: Vec<&str> = args
+            .iter()
+            .map(|a| if *a == "_" { path.as_str() } else { a })
+            .collect();
+        let address = free_address();
+        let mut command = Running::spawn(
+            zk_sync(&connect)
+                .args(&argv)
+                .args(["--metrics-addr", &address]),
+        );
+        match busy {
+            Busy::Says(text) => drop(command.stderr_line_containing(text).await),
+            Busy::Prints => drop(command.stdout_line().await),
+            Busy::Nodes(count) => wait_for_children(&observer, &path, count).await,
+        }
+        // Served from before the session opened.
+        let body = scrape(&address).await;
+        assert!(body.contains("zk_sync_session_state"), "{argv:?}: {body}");
+        command.signal(libc::SIGTERM);
+        let (exit, rest) = command.finish().await;
+        assert_eq!(exit, code, "{argv:?}: {rest}");
+        // The session was closed: its nodes went with it, at once.
+        wait_for_children(&observer, &path, 0).await;
+    }
 }

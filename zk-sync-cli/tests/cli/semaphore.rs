@@ -125,3 +125,24 @@ async fn a_full_semaphore_times_out_with_124_and_inspect_shows_its_leases() {
     let (code, rest) = waiter.finish().await;
     assert_eq!(code, 0, "{rest}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_permit_whose_lease_goes_is_a_lost_hold_75() {
+    let connect = ZkServer::shared().connect_string();
+    let path = unique_path("semaphore-lost");
+    let mut holder = Running::spawn(zk_sync(&connect).args(["semaphore", &path, "--permits", "1"]));
+    holder.stderr_line_containing("holding a permit of").await;
+    let observer = session(&connect, Duration::from_secs(10)).await;
+    let leases = format!("{path}/leases");
+    let lease = zk_sync_core::test_util::children(&observer, &leases)
+        .await
+        .remove(0);
+    let epoch = observer.live_epoch().await.unwrap();
+    assert!(epoch.delete(&format!("{leases}/{lease}")).await.unwrap());
+    let (code, rest) = holder.finish().await;
+    assert_eq!(code, 75, "{rest}");
+    assert!(
+        rest.contains(&format!("a permit of {path} (of 1) was lost")),
+        "{rest}"
+    );
+}

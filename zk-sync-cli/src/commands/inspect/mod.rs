@@ -11,10 +11,10 @@ use crate::exit::{Failure, NO_SUCH_PATH, USAGE};
 use read::Node;
 
 pub(super) async fn run(connection: &Connection, inspect: Inspect) -> Result<u8, Failure> {
-    connect::check_path(&inspect.path)?;
     if inspect.watch {
         return watch::run(connection, &inspect).await;
     }
+    connect::check_path(&inspect.path)?;
     if inspect.monitoring.metrics_addr.is_some() {
         return Err(Failure::new(
             USAGE,

@@ -2,9 +2,9 @@
 
 use super::{read, show};
 use crate::cli::{Connection, Inspect};
+use crate::commands::runner::Runner;
 use crate::exit::Failure;
 use crate::signals::StopSignals;
-use crate::{connect, metrics};
 use futures::future::BoxFuture;
 use futures::FutureExt;
 use std::io::Write;
@@ -12,18 +12,15 @@ use std::sync::Arc;
 use zk_sync_core::{Epoch, Error, Session, WatchKind, ZkErrorCode};
 
 pub(super) async fn run(connection: &Connection, inspect: &Inspect) -> Result<u8, Failure> {
-    let mut signals = StopSignals::install()?;
-    metrics::serve(&inspect.monitoring)?;
-    let session = connect::session(connection).await?;
-    let result = watch(&session, inspect, &mut signals).await;
-    connect::close(&session).await;
-    result
+    Runner::reading(connection, &inspect.path, &inspect.monitoring)?
+        .with_session(|session, signals| watch(session, inspect, signals))
+        .await
 }
 
 async fn watch(
-    session: &Session,
+    session: Session,
     inspect: &Inspect,
-    signals: &mut StopSignals,
+    mut signals: StopSignals,
 ) -> Result<u8, Failure> {
     let failed = |error: Error| Failure::zk(&format!("watching {}", inspect.path), &error);
     let mut semaphore = false;
@@ -31,16 +28,16 @@ async fn watch(
     loop {
         // Armed before reading, so that no change between the read and the watch is missed.
         let epoch = session.live_epoch().await.map_err(failed)?;
-        let mut changes = vec![arm(session, &epoch, inspect.path.clone())
+        let mut changes = vec![arm(&session, &epoch, inspect.path.clone())
             .await
             .map_err(failed)?];
         if semaphore {
             for dir in super::classify::SEMAPHORE_DIRS {
                 let dir = read::child_path(&inspect.path, dir);
-                changes.push(arm(session, &epoch, dir).await.map_err(failed)?);
+                changes.push(arm(&session, &epoch, dir).await.map_err(failed)?);
             }
         }
-        let nodes = read::nodes(session, &inspect.path).await?;
+        let nodes = read::nodes(&session, &inspect.path).await?;
         let is_semaphore = nodes
             .iter()
             .flatten()

@@ -2,33 +2,31 @@
 
 mod lockable;
 
-use super::{Wait, Who};
+use super::holders::Who;
+use super::holding::{give_back, run_while_held, say_holding};
+use super::runner::Runner;
+use super::wait::Wait;
 use crate::cli::{Connection, Lock};
-use crate::exit::{Failure, HOLD_LOST, INTERNAL};
+use crate::exit::Failure;
 use crate::signals::StopSignals;
 use crate::supervise::Held;
-use crate::{connect, metrics, say};
 use lockable::Lockable;
-use zk_sync_core::{Session, TryLockError};
+use zk_sync_core::Session;
 
 pub(super) async fn run(connection: &Connection, lock: Lock) -> Result<u8, Failure> {
-    connect::check_recipe_path(connection, &lock.path)?;
-    let mut signals = StopSignals::install()?;
-    metrics::serve(&lock.run.monitoring)?;
-    let session = connect::session(connection).await?;
-    let result = locked(connection, &lock, &session, &mut signals).await;
-    connect::close(&session).await;
-    result
+    Runner::taking_part(connection, &lock.path, &lock.run.monitoring)?
+        .with_session(|session, signals| locked(connection, &lock, session, signals))
+        .await
 }
 
 async fn locked(
     connection: &Connection,
     lock: &Lock,
-    session: &Session,
-    signals: &mut StopSignals,
+    session: Session,
+    mut signals: StopSignals,
 ) -> Result<u8, Failure> {
     let lockable = Lockable::new(
-        session,
+        &session,
         &lock.path,
         lock.read,
         lock.write,
@@ -38,25 +36,17 @@ async fn locked(
     let what = lockable.what(&lock.path);
     let wait = Wait {
         what: &what,
-        session,
+        session: &session,
         path: &lock.path,
         who: Who::Holders,
         timeout: lock.timeout,
     };
-    let locking = |error| Failure::zk(&format!("locking {}", lock.path), &error);
-    let guard = if lock.timeout.is_some_and(|t| t.is_zero()) {
-        match lockable.try_lock().await {
-            Ok(guard) => guard,
-            Err(TryLockError::WouldBlock) => return Err(wait.timed_out().await),
-            Err(TryLockError::Error(error)) => return Err(locking(error)),
-            Err(error) => return Err(Failure::new(INTERNAL, error.to_string())),
-        }
-    } else {
-        let acquire = async { lockable.lock().await.map_err(locking) };
-        wait.acquire(acquire, signals).await?
-    };
+    let locking = format!("locking {}", lock.path);
+    let guard = wait
+        .take(lockable.lock(), lockable.try_lock(), &locking, &mut signals)
+        .await?;
     let token = guard.fencing_token();
-    super::say_holding(&what, token, &lock.run);
+    say_holding(&what, token, &lock.run);
     let held = Held {
         hold: guard.hold(),
         what: &what,
@@ -66,13 +56,7 @@ async fn locked(
         ("ZK_SYNC_LOCK_PATH", lock.path.clone()),
         ("ZK_SYNC_FENCING_TOKEN", token.to_string()),
     ];
-    let code = super::run_while_held(connection, &lock.run, held, &env, signals).await?;
-    guard.unlock().await.map_err(|error| {
-        Failure::new(
-            HOLD_LOST,
-            format!("{what} was lost before it was released ({error})"),
-        )
-    })?;
-    say::detail(&format!("released {what}"));
+    let code = run_while_held(connection, &lock.run, held, &env, &mut signals).await?;
+    give_back(&what, guard.unlock()).await?;
     Ok(code)
 }
