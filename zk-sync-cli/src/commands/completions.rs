@@ -7,11 +7,9 @@ use clap::CommandFactory;
 pub(super) fn run(completions: &Completions) -> u8 {
     let mut command = Cli::command();
     let name = command.get_name().to_owned();
-    clap_complete::generate(
-        completions.shell,
-        &mut command,
-        name,
-        &mut std::io::stdout(),
-    );
+    let mut script = Vec::new();
+    clap_complete::generate(completions.shell, &mut command, name, &mut script);
+    // A reader that stops early (`| head`) is not an error of ours.
+    let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), &script);
     0
 }

@@ -142,9 +142,10 @@ impl Identity {
     }
 }
 
-/// Checks that the session `identity` describes could create and delete its own nodes under
-/// `acl`. The directories zk-sync creates get the ACL too: without this check the first
-/// contender node would be refused, leaving a directory that nobody can use.
+/// Checks that the session `identity` describes could list, create and delete its own nodes
+/// under `acl`. The directories zk-sync creates get the ACL too: without this check the first
+/// contender node would be refused, or its queue could not be read, leaving a directory that
+/// nobody can use.
 pub(crate) fn check_usable(acl: &[Acl], identity: &Identity) -> Result<(), String> {
     // The server writes `auth` as the session's identities; it refuses `auth` without any.
     if acl.iter().any(|entry| entry.scheme == "auth") && !identity.authenticated {
@@ -154,11 +155,11 @@ pub(crate) fn check_usable(acl: &[Acl], identity: &Identity) -> Result<(), Strin
         .iter()
         .filter(|entry| identity.may_be(entry))
         .fold(0, |bits, entry| bits | entry.perms.0);
-    let needed = Perms::CREATE.0 | Perms::DELETE.0;
+    let needed = Perms::READ.0 | Perms::CREATE.0 | Perms::DELETE.0;
     if granted & needed == needed {
         return Ok(());
     }
-    Err("under this --acl, this session could not create and delete its own nodes: grant c and d to world:anyone, to auth (with credentials) or to an identity of the session (e.g. --acl world:anyone:r,auth::cdrwa)".to_owned())
+    Err("under this --acl, this session could not list, create and delete its own nodes: grant r, c and d to world:anyone, to auth (with credentials) or to an identity of the session (e.g. --acl world:anyone:r,auth::cdrwa)".to_owned())
 }
 
 #[cfg(test)]
@@ -246,7 +247,7 @@ mod tests {
             certificate: true,
             ..Identity::default()
         };
-        let refused = "could not create and delete its own nodes";
+        let refused = "could not list, create and delete its own nodes";
         for (acl, identity, says) in [
             ("world:anyone:r", &alice, Some(refused)),
             ("world:anyone:rwa", &nobody, Some(refused)),
@@ -257,6 +258,8 @@ mod tests {
                 Some("needs credentials"),
             ),
             ("open", &nobody, None),
+            // It could create and delete, but not list its own queue.
+            ("auth::cd", &alice, Some(refused)),
             ("locked-down", &alice, None),
             ("locked-down", &sasl_bob, None),
             // Create from one entry, delete from another.

@@ -158,7 +158,7 @@ async fn acls_the_session_could_not_work_under_are_refused_before_connecting() {
     let nowhere = "127.0.0.1:9";
     let dir = scratch();
     let alice = alice_file(&dir);
-    let cannot = "this session could not create and delete its own nodes";
+    let cannot = "this session could not list, create and delete its own nodes";
     let cases: [(&str, bool, &str); 6] = [
         ("world:anyone:r", true, cannot),
         ("world:anyone:r", false, cannot),
