@@ -27,12 +27,7 @@ impl<'a> Runner<'a> {
         path: &str,
         monitoring: &'a Monitoring,
     ) -> Result<Runner<'a>, Failure> {
-        connect::check_recipe_path(connection, path)?;
-        Ok(Runner {
-            connection,
-            monitoring,
-            creates_nodes: true,
-        })
+        Runner::new(connection, path, monitoring, true)
     }
 
     /// For a command that follows the recipe at `path` without taking part.
@@ -41,11 +36,20 @@ impl<'a> Runner<'a> {
         path: &str,
         monitoring: &'a Monitoring,
     ) -> Result<Runner<'a>, Failure> {
+        Runner::new(connection, path, monitoring, false)
+    }
+
+    fn new(
+        connection: &'a Connection,
+        path: &str,
+        monitoring: &'a Monitoring,
+        creates_nodes: bool,
+    ) -> Result<Runner<'a>, Failure> {
         connect::check_recipe_path(connection, path)?;
         Ok(Runner {
             connection,
             monitoring,
-            creates_nodes: false,
+            creates_nodes,
         })
     }
 

@@ -6,10 +6,11 @@ use crate::error::{Error, ZkErrorCode};
 use crate::session::cleanup::Doomed;
 use crate::session::lease::LeaseUse;
 use crate::session::releases::Released;
-use crate::session::{wait_for_end, wait_for_uncertain, Session, SessionStatus};
-use crate::watch_mux::{Wake, WatchKind};
+use crate::session::{wait_for_end, wait_for_uncertain, Epoch, Session, SessionStatus};
+use crate::watch_mux::{NodeWatch, Wake, WatchKind};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
@@ -394,18 +395,10 @@ impl Hold {
     /// Cancel safe.
     pub async fn revoke_requested(&self) {
         loop {
-            let Some(epoch) = self
-                .session
-                .current_epoch()
-                .filter(|e| e.number() == self.epoch)
-            else {
+            // The watch is armed before the node is read, so no request can fall between.
+            let Some((epoch, watch)) = self.watch_own_node().await else {
                 return std::future::pending().await;
             };
-            // The watch is armed before the node is read, so no request can fall between.
-            let watch = self
-                .session
-                .watch(&epoch, WatchKind::Data, &self.path)
-                .await;
             let data = match &watch {
                 Ok(_) => epoch.data(&self.path).await,
                 Err(_) => Ok(None),
@@ -429,21 +422,27 @@ impl Hold {
         }
     }
 
+    /// Arms a data watch on the node, shared with every other local waiter on it, in the
+    /// hold's own epoch; `None` once that epoch has ended.
+    async fn watch_own_node(&self) -> Option<(Arc<Epoch>, Result<NodeWatch, Error>)> {
+        let epoch = self
+            .session
+            .current_epoch()
+            .filter(|e| e.number() == self.epoch)?;
+        let watch = self
+            .session
+            .watch(&epoch, WatchKind::Data, &self.path)
+            .await;
+        Some((epoch, watch))
+    }
+
     /// Resolves when the node is deleted; pends forever once the epoch ends (the caller's
     /// other branch reports that).
     async fn node_deleted(&self) -> LossReason {
         loop {
-            let Some(epoch) = self
-                .session
-                .current_epoch()
-                .filter(|e| e.number() == self.epoch)
-            else {
+            let Some((epoch, watch)) = self.watch_own_node().await else {
                 return std::future::pending().await;
             };
-            let watch = self
-                .session
-                .watch(&epoch, WatchKind::Data, &self.path)
-                .await;
             drop(epoch);
             match watch {
                 Err(Error::Zk {
