@@ -3,11 +3,11 @@
 
 mod common;
 
-use common::{connected_sessions, server, unique_path, wait_for_state};
+use common::{connected_sessions, expire_and_acquire_again, server, unique_path};
 use std::time::Duration;
 use zk_sync_core::contender::{Exclusive, LossReason};
 use zk_sync_core::test_util::WireClient;
-use zk_sync_core::{ContenderQueue, Session, SessionState};
+use zk_sync_core::{ContenderQueue, Session};
 use zk_sync_testkit::FaultProxy;
 
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -51,16 +51,6 @@ async fn after_the_adopted_session_expires_the_next_epoch_opens_its_own() {
     let session = adopting(&proxy.connect_string()).await;
     let queue = ContenderQueue::new(session.clone(), &unique_path("adopt/expire"), "lock").unwrap();
     let hold = queue.acquire(&Exclusive::LOCK, 0, b"").await.unwrap();
-    proxy.cut();
-    proxy.expire_newest_session().await.unwrap();
-    proxy.restore();
-    assert_eq!(
-        tokio::time::timeout(TIMEOUT, hold.lost()).await.unwrap(),
-        LossReason::SessionLost
-    );
-    wait_for_state(&session, SessionState::Connected, TIMEOUT).await;
-    let again = queue.acquire(&Exclusive::LOCK, 0, b"").await.unwrap();
-    assert_eq!(again.epoch(), 2);
-    assert_ne!(again.session_id(), hold.session_id());
+    let again = expire_and_acquire_again(&proxy, &session, &queue, &hold).await;
     again.release().await.unwrap();
 }

@@ -7,8 +7,8 @@
 mod common;
 
 use common::{
-    children, connected_sessions, cut_and_reconnect, eventually, server, unique_path,
-    wait_for_state,
+    children, connected_sessions, cut_and_reconnect, eventually, expire_and_acquire_again, server,
+    unique_path, wait_for_state,
 };
 use std::time::Duration;
 use zk_sync_core::backend::fault::{FaultPlan, FaultyConnector, Op};
@@ -190,18 +190,7 @@ async fn after_an_expiry_the_session_the_client_opened_by_itself_is_closed() {
     let session = session(&proxy.connect_string()).await;
     let queue = ContenderQueue::new(session.clone(), &unique_path("async/expiry"), "lock").unwrap();
     let hold = queue.acquire(&Exclusive::LOCK, 0, b"").await.unwrap();
-    let expired = hold.session_id();
-    proxy.cut();
-    proxy.expire_newest_session().await.unwrap();
-    proxy.restore();
-    assert_eq!(
-        tokio::time::timeout(TIMEOUT, hold.lost()).await.unwrap(),
-        LossReason::SessionLost
-    );
-    wait_for_state(&session, SessionState::Connected, TIMEOUT).await;
-    let again = queue.acquire(&Exclusive::LOCK, 0, b"").await.unwrap();
-    assert_eq!(again.epoch(), 2);
-    assert_ne!(again.session_id(), expired);
+    let again = expire_and_acquire_again(&proxy, &session, &queue, &hold).await;
     // The old client told of the expiry opened a session of its own; it is closed with the
     // old client, and the new epoch's is the only one of this proxy left.
     eventually(TIMEOUT, "only the new epoch's session connected", || {

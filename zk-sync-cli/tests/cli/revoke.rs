@@ -23,6 +23,21 @@ fn polite_command(dir: &Path) -> String {
     )
 }
 
+/// `zk-sync lock PATH --revocable` running [`polite_command`], once the command has started.
+async fn revocable_polite_lock(connect: &str, path: &str, dir: &Path) -> Running {
+    let holder = Running::spawn(zk_sync(connect).args([
+        "lock",
+        path,
+        "--revocable",
+        "--",
+        "sh",
+        "-c",
+        &polite_command(dir),
+    ]));
+    started(dir).await;
+    holder
+}
+
 async fn started(dir: &Path) {
     let started = dir.join("started");
     eventually(LIVENESS, "the command to start", || async {
@@ -36,16 +51,7 @@ async fn revoke_stops_a_revocable_lock_command_and_frees_the_lock() {
     let connect = ZkServer::shared().connect_string();
     let path = unique_path("revoke-command");
     let dir = scratch();
-    let holder = Running::spawn(zk_sync(&connect).args([
-        "lock",
-        &path,
-        "--revocable",
-        "--",
-        "sh",
-        "-c",
-        &polite_command(dir.path()),
-    ]));
-    started(dir.path()).await;
+    let holder = revocable_polite_lock(&connect, &path, dir.path()).await;
 
     let asked = run(zk_sync(&connect).args(["revoke", &path])).await;
     assert_eq!(asked.code, 0, "{asked:?}");
@@ -146,16 +152,7 @@ async fn revoke_and_curator_ask_each_others_holders() {
     // Curator's Revoker stops a `zk-sync lock --revocable` command.
     let path = unique_path("revoke-by-curator");
     let dir = scratch();
-    let ours = Running::spawn(zk_sync(&connect).args([
-        "lock",
-        &path,
-        "--revocable",
-        "--",
-        "sh",
-        "-c",
-        &polite_command(dir.path()),
-    ]));
-    started(dir.path()).await;
+    let ours = revocable_polite_lock(&connect, &path, dir.path()).await;
     let observer = session(&connect, Duration::from_secs(10)).await;
     let node = zk_sync_core::test_util::children(&observer, &path)
         .await

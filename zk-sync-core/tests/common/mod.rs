@@ -45,3 +45,27 @@ pub async fn cut_and_reconnect(proxy: &zk_sync_testkit::FaultProxy, session: &Se
     proxy.restore();
     wait_for_state(session, zk_sync_core::SessionState::Reconnected, limit).await;
 }
+
+/// Expires `session` (whose newest session `proxy` saw granted) while `hold` is held, checks
+/// the hold is lost to it, and takes the lock again in the next epoch, which it returns.
+pub async fn expire_and_acquire_again(
+    proxy: &zk_sync_testkit::FaultProxy,
+    session: &Session,
+    queue: &zk_sync_core::ContenderQueue,
+    hold: &zk_sync_core::contender::Hold,
+) -> zk_sync_core::contender::Hold {
+    use zk_sync_core::contender::{Exclusive, LossReason};
+    let limit = Duration::from_secs(30);
+    proxy.cut();
+    proxy.expire_newest_session().await.unwrap();
+    proxy.restore();
+    assert_eq!(
+        tokio::time::timeout(limit, hold.lost()).await.unwrap(),
+        LossReason::SessionLost
+    );
+    wait_for_state(session, zk_sync_core::SessionState::Connected, limit).await;
+    let again = queue.acquire(&Exclusive::LOCK, 0, b"").await.unwrap();
+    assert_eq!(again.epoch(), 2);
+    assert_ne!(again.session_id(), hold.session_id());
+    again
+}
