@@ -4,14 +4,16 @@
 mod common;
 
 use common::{next_leader, participant, unique_path};
-use std::io::{BufRead, BufReader, Lines, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{ChildStdout, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 use zk_sync_election::LeaderElection;
-use zk_sync_testkit::{curator_program, ZkServer};
+use zk_sync_testkit::{curator_program, ChildLines, ZkServer};
 
 const SOURCE: &str = include_str!("java/CuratorLatch.java");
+/// How long the Curator helper may take to print its next line.
+const CURATOR_ANSWERS: Duration = Duration::from_secs(30);
 
 fn curator(args: &[&str]) -> Command {
     let mut command = curator_program("CuratorLatch", SOURCE).expect("Curator 5.4 and a JDK");
@@ -36,20 +38,6 @@ fn field<'a>(output: &'a str, key: &str) -> &'a str {
         .lines()
         .find_map(|line| line.strip_prefix(key)?.strip_prefix(' '))
         .unwrap_or_else(|| panic!("no {key} in {output:?}"))
-}
-
-/// Reads the next line a Curator helper prints, in a blocking task.
-async fn next_line(
-    mut lines: Lines<BufReader<ChildStdout>>,
-) -> (String, Lines<BufReader<ChildStdout>>) {
-    let reading = tokio::task::spawn_blocking(move || {
-        let line = lines.next().expect("a line").unwrap();
-        (line, lines)
-    });
-    tokio::time::timeout(Duration::from_secs(30), reading)
-        .await
-        .expect("Curator answered")
-        .unwrap()
 }
 
 fn read_trimmed(file: &Path) -> String {
@@ -171,7 +159,7 @@ async fn curator_and_zk_sync_name_the_same_leader() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let lines = BufReader::new(latch.stdout.take().unwrap()).lines();
+    let mut lines = ChildLines::of(&mut latch, "Curator");
     common::eventually(Duration::from_secs(30), "Curator joined", || async {
         ours.participants().await.unwrap().len() == 2
     })
@@ -185,9 +173,9 @@ async fn curator_and_zk_sync_name_the_same_leader() {
         participants[1].path()
     );
     leadership.resign().await.unwrap();
-    let (line, lines) = next_line(lines).await;
+    let line = lines.next(CURATOR_ANSWERS).await.unwrap();
     assert_eq!(line, format!("LEADING {}", participants[1].path()));
-    let (line, lines) = next_line(lines).await;
+    let line = lines.next(CURATOR_ANSWERS).await.unwrap();
     assert_eq!(line, "LEADER java-1", "Curator names itself");
     assert_eq!(ours.leader().await.unwrap().as_deref(), Some("java-1"));
     assert_eq!(next_leader(&mut observed).await.as_deref(), Some("java-1"));
@@ -208,8 +196,7 @@ async fn curator_and_zk_sync_name_the_same_leader() {
         .await
         .expect("leads after Curator closed its latch")
         .unwrap();
-    let (line, _) = next_line(lines).await;
-    assert_eq!(line, "CLOSED");
+    assert_eq!(lines.next(CURATOR_ANSWERS).await.unwrap(), "CLOSED");
     latch.wait().unwrap();
     assert_eq!(next_leader(&mut observed).await.as_deref(), Some("rust-1"));
     assert_eq!(

@@ -4,12 +4,12 @@
 mod common;
 
 use common::{children, session_to, unique_path};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 use zk_sync_core::backend::fault::{FaultPlan, Op};
 use zk_sync_mutex::{DistMutex, TryLockError};
-use zk_sync_testkit::{curator_program, ZkServer};
+use zk_sync_testkit::{curator_program, ChildLines, ZkServer};
 
 const SOURCE: &str = include_str!("java/CuratorMutex.java");
 
@@ -115,15 +115,8 @@ async fn each_side_sees_the_others_hold() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(holder.stdout.take().unwrap()).lines();
-    let locked = tokio::task::spawn_blocking(move || {
-        let line = lines.next().unwrap().unwrap();
-        (line, lines)
-    });
-    let (line, mut lines) = tokio::time::timeout(Duration::from_secs(30), locked)
-        .await
-        .expect("Curator locked")
-        .unwrap();
+    let mut lines = ChildLines::of(&mut holder, "Curator");
+    let line = lines.next(Duration::from_secs(30)).await.unwrap();
     // Curator names its node exactly as we name ours.
     assert!(
         line.starts_with(&format!("LOCKED {path}/_c_")) && line.contains("-lock-"),
@@ -145,7 +138,10 @@ async fn each_side_sees_the_others_hold() {
         .expect("acquired after Curator released")
         .unwrap()
         .unwrap();
-    assert_eq!(lines.next().unwrap().unwrap(), "RELEASED");
+    assert_eq!(
+        lines.next(Duration::from_secs(30)).await.unwrap(),
+        "RELEASED"
+    );
     holder.wait().unwrap();
 }
 
@@ -168,7 +164,7 @@ async fn a_curator_waiter_wakes_when_our_release_travels_inside_our_next_create(
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(waiter.stdout.take().unwrap()).lines();
+    let mut lines = ChildLines::of(&mut waiter, "Curator");
     common::eventually(Duration::from_secs(30), "Curator queued behind us", || {
         let (session, path) = (session.clone(), path.clone());
         async move { children(&session, &path).await.len() == 2 }
@@ -191,14 +187,9 @@ async fn a_curator_waiter_wakes_when_our_release_travels_inside_our_next_create(
         "the release went inside the create"
     );
 
-    let locked = tokio::task::spawn_blocking(move || {
-        let line = lines.next().unwrap().unwrap();
-        (line, lines)
-    });
-    let (line, mut lines) = tokio::select! {
-        locked = locked => locked.unwrap(),
+    let line = tokio::select! {
+        locked = lines.next(Duration::from_secs(10)) => locked.expect("Curator woke"),
         _ = &mut again => panic!("we acquired before the Curator waiter"),
-        _ = tokio::time::sleep(Duration::from_secs(10)) => panic!("Curator never woke"),
     };
     assert!(line.starts_with("LOCKED"), "{line}");
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -211,7 +202,10 @@ async fn a_curator_waiter_wakes_when_our_release_travels_inside_our_next_create(
         .await
         .expect("ours after Curator's release")
         .unwrap();
-    assert_eq!(lines.next().unwrap().unwrap(), "RELEASED");
+    assert_eq!(
+        lines.next(Duration::from_secs(30)).await.unwrap(),
+        "RELEASED"
+    );
     waiter.wait().unwrap();
     guard.unlock().await.unwrap();
 }

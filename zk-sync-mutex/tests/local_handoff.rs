@@ -323,19 +323,10 @@ async fn a_curator_waiter_gets_the_lock_within_max_local_handoffs_while_sixteen_
         }
         tokio::time::sleep(Duration::from_millis(1)).await;
     };
-    let stdout = curator.stdout.take().unwrap();
-    let locked = tokio::task::spawn_blocking(move || {
-        use std::io::BufRead;
-        let mut line = String::new();
-        std::io::BufReader::new(stdout)
-            .read_line(&mut line)
-            .unwrap();
-        line
-    });
-    let line = tokio::time::timeout(Duration::from_secs(60), locked)
+    let line = zk_sync_testkit::ChildLines::of(&mut curator, "Curator")
+        .next(Duration::from_secs(60))
         .await
-        .expect("Curator gets the lock")
-        .unwrap();
+        .expect("Curator gets the lock");
     assert!(line.starts_with("LOCKED"), "{line}");
     // Nobody local can hold while Curator does.
     let during = holds.load(Ordering::Acquire) - seen_at;

@@ -5,11 +5,10 @@
 mod common;
 
 use common::{children, session_to, unique_path};
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 use zk_sync_mutex::DistMutex;
-use zk_sync_testkit::{curator_program, ZkServer};
+use zk_sync_testkit::{curator_program, ChildLines, ZkServer};
 
 const SOURCE: &str = include_str!("java/CuratorRevocation.java");
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -107,15 +106,8 @@ async fn a_revocable_curator_holder_lets_go_when_zk_sync_asks() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(holder.stdout.take().unwrap()).lines();
-    let locked = tokio::task::spawn_blocking(move || {
-        let line = lines.next().unwrap().unwrap();
-        (line, lines)
-    });
-    let (line, mut lines) = tokio::time::timeout(TIMEOUT, locked)
-        .await
-        .unwrap()
-        .unwrap();
+    let mut lines = ChildLines::of(&mut holder, "Curator");
+    let line = lines.next(TIMEOUT).await.unwrap();
     let node = line
         .strip_prefix("LOCKED ")
         .expect("Curator locked")
@@ -126,8 +118,7 @@ async fn a_revocable_curator_holder_lets_go_when_zk_sync_asks() {
         .await
         .expect("Curator let go")
         .unwrap();
-    let released = tokio::task::spawn_blocking(move || lines.next().unwrap().unwrap());
-    assert_eq!(released.await.unwrap(), "RELEASED");
+    assert_eq!(lines.next(TIMEOUT).await.unwrap(), "RELEASED");
     assert!(holder.wait().unwrap().success());
     assert_eq!(children(ours.session(), &path).await.len(), 1);
     guard.unlock().await.unwrap();

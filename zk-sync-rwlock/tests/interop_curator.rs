@@ -5,12 +5,12 @@
 mod common;
 
 use common::{children, session_to, unique_path};
-use std::io::{BufRead, BufReader, Lines, Write};
+use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 use zk_sync_rwlock::{DistRwLock, TryLockError};
-use zk_sync_testkit::{curator_program, ZkServer};
+use zk_sync_testkit::{curator_program, ChildLines, ZkServer};
 
 const SOURCE: &str = include_str!("java/CuratorRwLock.java");
 
@@ -34,7 +34,7 @@ fn run_curator(args: &[&str]) -> String {
 /// A Curator process holding one side of the lock until told to release.
 struct CuratorHolder {
     child: Child,
-    lines: Lines<BufReader<ChildStdout>>,
+    lines: ChildLines,
 }
 
 impl CuratorHolder {
@@ -45,15 +45,11 @@ impl CuratorHolder {
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let locked = tokio::task::spawn_blocking(move || {
-            let line = lines.next().expect("Curator output").unwrap();
-            (line, lines)
-        });
-        let (line, lines) = tokio::time::timeout(Duration::from_secs(30), locked)
+        let mut lines = ChildLines::of(&mut child, "Curator");
+        let line = lines
+            .next(Duration::from_secs(30))
             .await
-            .expect("Curator locked")
-            .unwrap();
+            .expect("Curator locked");
         assert!(line.starts_with("LOCKED "), "{line}");
         (CuratorHolder { child, lines }, line)
     }
@@ -61,7 +57,8 @@ impl CuratorHolder {
     /// Tells it to release and waits until it has.
     fn release(mut self) {
         writeln!(self.child.stdin.take().unwrap()).unwrap();
-        assert_eq!(self.lines.next().unwrap().unwrap(), "RELEASED");
+        let released = self.lines.next_blocking(Duration::from_secs(30));
+        assert_eq!(released.unwrap(), "RELEASED");
         self.child.wait().unwrap();
     }
 }

@@ -1,12 +1,11 @@
 //! Re-running the current test binary as a separate process: a real second client (with its
 //! own ZooKeeper session) that a test can kill at a chosen moment.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use crate::error::TestkitError;
+use crate::lines::ChildLines;
 
 /// A copy of the current test binary running one test (its *entry point*) as a child process.
 ///
@@ -29,7 +28,7 @@ use crate::error::TestkitError;
 #[derive(Debug)]
 pub struct TestChild {
     child: Child,
-    lines: mpsc::Receiver<String>,
+    lines: ChildLines,
 }
 
 impl TestChild {
@@ -47,15 +46,7 @@ impl TestChild {
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()?;
-        let stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
-        let (sender, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in stdout.lines().map_while(Result::ok) {
-                if sender.send(line).is_err() {
-                    break;
-                }
-            }
-        });
+        let lines = ChildLines::of(&mut child, &format!("child process {entry}"));
         Ok(TestChild { child, lines })
     }
 
@@ -74,19 +65,16 @@ impl TestChild {
         let deadline = std::time::Instant::now() + limit;
         loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    if let Some(rest) = line.split(marker).nth(1) {
-                        return Ok(rest.trim().to_owned());
-                    }
-                }
-                Err(_) => {
-                    return Err(TestkitError::Timeout {
-                        what: format!("child process to print {marker:?}"),
-                        after: limit,
-                        log_tail: String::new(),
-                    })
-                }
+            let line = self
+                .lines
+                .next_blocking(left)
+                .map_err(|_| TestkitError::Timeout {
+                    what: format!("child process to print {marker:?}"),
+                    after: limit,
+                    log_tail: String::new(),
+                })?;
+            if let Some(rest) = line.split(marker).nth(1) {
+                return Ok(rest.trim().to_owned());
             }
         }
     }

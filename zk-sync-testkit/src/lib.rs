@@ -35,6 +35,7 @@ mod error;
 mod expire;
 mod go;
 mod java;
+mod lines;
 mod node;
 mod ports;
 mod proxy;
@@ -52,6 +53,7 @@ pub use go::go_zookeeper_program;
 pub use java::{
     compile_java, curator_classpath, curator_program, java_command, java_path, javac_path,
 };
+pub use lines::ChildLines;
 pub use proxy::{FaultProxy, ProxiedSession, ProxyMode};
 pub use server::ZkServer;
 pub use tls::TlsMaterial;

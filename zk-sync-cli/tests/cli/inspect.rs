@@ -2,14 +2,14 @@
 
 use crate::common::{run, session, unique_path, wait_for_children, zk_sync, Running, LIVENESS};
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::process::Stdio;
 use std::time::Duration;
 use zk_sync_barrier::DoubleBarrier;
 use zk_sync_election::LeaderElection;
 use zk_sync_mutex::DistMutex;
 use zk_sync_rwlock::DistRwLock;
-use zk_sync_testkit::{curator_program, ZkServer};
+use zk_sync_testkit::{curator_program, ChildLines, ZkServer};
 
 const CURATOR_HOLD: &str = include_str!("../java/CuratorHold.java");
 
@@ -148,12 +148,8 @@ async fn inspect_shows_a_lock_held_by_curator() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(curator.stdout.take().unwrap()).lines();
-    let locked = tokio::task::spawn_blocking(move || (lines.next().unwrap().unwrap(), lines));
-    let (line, mut lines) = tokio::time::timeout(LIVENESS, locked)
-        .await
-        .expect("Curator locked")
-        .unwrap();
+    let mut lines = ChildLines::of(&mut curator, "Curator");
+    let line = lines.next(LIVENESS).await.expect("Curator locked");
     let words: Vec<&str> = line.split(' ').collect();
     assert_eq!(words[0], "LOCKED", "{line}");
     let curator_node = words[1].rsplit('/').next().unwrap().to_owned();
@@ -188,7 +184,7 @@ async fn inspect_shows_a_lock_held_by_curator() {
         .unwrap()
         .unwrap()
         .unwrap();
-    assert_eq!(lines.next().unwrap().unwrap(), "RELEASED");
+    assert_eq!(lines.next(LIVENESS).await.unwrap(), "RELEASED");
     curator.wait().unwrap();
 }
 

@@ -5,12 +5,11 @@ use crate::common::{
     eventually, read, run, scratch, session, unique_path, wait_for_children, zk_sync, Running,
     LIVENESS,
 };
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 use zk_sync_mutex::{DistMutex, TryLockError};
-use zk_sync_testkit::{curator_program, ZkServer};
+use zk_sync_testkit::{curator_program, ChildLines, ZkServer};
 
 const CURATOR_REVOCATION: &str =
     include_str!("../../../zk-sync-mutex/tests/java/CuratorRevocation.java");
@@ -132,21 +131,12 @@ async fn revoke_and_curator_ask_each_others_holders() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(holder.stdout.take().unwrap()).lines();
-    let locked = tokio::task::spawn_blocking(move || (lines.next().unwrap().unwrap(), lines));
-    let (line, mut lines) = tokio::time::timeout(LIVENESS, locked)
-        .await
-        .unwrap()
-        .unwrap();
+    let mut lines = ChildLines::of(&mut holder, "Curator");
+    let line = lines.next(LIVENESS).await.unwrap();
     assert!(line.starts_with("LOCKED "), "{line}");
     let asked = run(zk_sync(&connect).args(["revoke", &path])).await;
     assert_eq!(asked.code, 0, "{asked:?}");
-    let released = tokio::task::spawn_blocking(move || lines.next().unwrap().unwrap());
-    let released = tokio::time::timeout(LIVENESS, released)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(released, "RELEASED");
+    assert_eq!(lines.next(LIVENESS).await.unwrap(), "RELEASED");
     assert!(holder.wait().unwrap().success());
 
     // Curator's Revoker stops a `zk-sync lock --revocable` command.
