@@ -395,29 +395,31 @@ impl Hold {
     /// Cancel safe.
     pub async fn revoke_requested(&self) {
         loop {
-            // The watch is armed before the node is read, so no request can fall between.
             let Some((epoch, watch)) = self.watch_own_node().await else {
                 return std::future::pending().await;
             };
-            let data = match &watch {
-                Ok(_) => epoch.data(&self.path).await,
-                Err(_) => Ok(None),
+            let watch = match watch {
+                Ok(watch) => watch,
+                Err(Error::Zk {
+                    code: ZkErrorCode::NoNode,
+                    ..
+                }) => return std::future::pending().await,
+                Err(_) => {
+                    drop(epoch);
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
             };
+            // The watch is armed before the node is read, so no request can fall between.
+            let data = epoch.data(&self.path).await;
             drop(epoch);
-            match (watch, data) {
-                (_, Ok(Some((data, _)))) if data == super::REVOKE_MESSAGE => return,
-                (Ok(watch), Ok(Some(_))) => {
+            match data {
+                Ok(Some((data, _))) if data == super::REVOKE_MESSAGE => return,
+                Ok(Some(_)) => {
                     watch.changed().await;
                 }
-                (
-                    Err(Error::Zk {
-                        code: ZkErrorCode::NoNode,
-                        ..
-                    }),
-                    _,
-                )
-                | (_, Ok(None)) => return std::future::pending().await,
-                (Err(_), _) | (_, Err(_)) => tokio::time::sleep(Duration::from_millis(50)).await,
+                Ok(None) => return std::future::pending().await,
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
             }
         }
     }
