@@ -141,13 +141,8 @@ impl DistMutex {
     /// [`Error::Closed`] when the session is closed; the epoch's end; any other server error
     /// (`NoAuth` on a locked-down lock of another identity, say).
     pub async fn revoke_holder(&self) -> Result<Option<String>, Error> {
-        let contenders = self.queue.contenders(&RECIPE).await?;
-        let Some(holder) = contenders.first() else {
-            return Ok(None);
-        };
-        let node = format!("{}/{}", self.queue.dir(), holder.name());
-        let asked = zk_sync_core::contender::request_revocation(self.session(), &node).await?;
-        Ok(asked.then_some(node))
+        // One holder at most: the oldest contender.
+        Ok(self.queue.revoke_holders(&RECIPE).await?.pop())
     }
 
     /// Waits until this contender holds the lock.

@@ -162,19 +162,7 @@ impl DistRwLock {
     ///
     /// [`Error::Closed`] when the session is closed; the epoch's end; any other server error.
     pub async fn revoke_holders(&self) -> Result<Vec<String>, Error> {
-        use zk_sync_core::contender::{Decision, Recipe};
-        let queue = self.queue.contenders(&RECIPE).await?;
-        let mut asked = Vec::new();
-        for (me, contender) in queue.iter().enumerate() {
-            if RECIPE.decide(&queue, me) != Decision::Acquired {
-                break;
-            }
-            let node = format!("{}/{}", self.queue.dir(), contender.name());
-            if zk_sync_core::contender::request_revocation(self.session(), &node).await? {
-                asked.push(node);
-            }
-        }
-        Ok(asked)
+        self.queue.revoke_holders(&RECIPE).await
     }
 
     /// Waits until this contender holds the lock for reading: no writer is ahead of it.

@@ -147,6 +147,29 @@ impl ContenderQueue {
         Ok(sort_contenders(children, recipe.markers()))
     }
 
+    /// Asks every contender that holds under `recipe` right now to let go (cooperative
+    /// revocation: [`request_revocation`](super::request_revocation) on each holder's node,
+    /// oldest first), and returns the nodes asked; a holder that let go before its request
+    /// arrived is not among them.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Closed`] when the session is closed; the epoch's end or a server error.
+    pub async fn revoke_holders(&self, recipe: &dyn Recipe) -> Result<Vec<String>> {
+        let queue = self.contenders(recipe).await?;
+        let mut asked = Vec::new();
+        for (me, contender) in queue.iter().enumerate() {
+            if recipe.decide(&queue, me) != Decision::Acquired {
+                break;
+            }
+            let node = format!("{}/{}", self.dir, contender.name());
+            if super::request_revocation(&self.session, &node).await? {
+                asked.push(node);
+            }
+        }
+        Ok(asked)
+    }
+
     async fn run(
         &self,
         recipe: &dyn Recipe,
