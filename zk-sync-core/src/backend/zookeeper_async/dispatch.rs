@@ -138,18 +138,15 @@ impl Dispatcher {
                     // Alone on the connection: the server answers credentials at once, and
                     // the client would hand that answer to whatever request came before.
                     credentials = Credentials::SentOn(connection);
+                    // Nothing else goes out until they are taken, so they need not be sent
+                    // at once: driving them sends them, each verdict counted as it comes.
                     for (scheme, secret) in &self.auth {
                         let client = self.client.clone();
                         let (scheme, secret) = (scheme.clone(), secret.clone());
-                        let mut auth: BoxFuture<'static, Finished> = Box::pin(async move {
-                            Finished::Auth(client.add_auth(scheme, secret).await)
-                        });
                         auth_pending += 1;
-                        if futures::poll!(&mut auth).is_pending() {
-                            driven.push(auth);
-                        } else {
-                            auth_pending -= 1;
-                        }
+                        driven.push(Box::pin(async move {
+                            Finished::Auth(client.add_auth(scheme, secret).await)
+                        }));
                     }
                 }
             } else if !reconnecting {

@@ -4,11 +4,10 @@ use super::convert::event_of;
 use crate::backend::{BackendState, NodeEvent, WatchFuture};
 use crate::error::ZkErrorCode;
 use futures::FutureExt;
-use std::sync::atomic::{AtomicI64, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::OnceLock;
 use tokio::sync::{oneshot, watch};
 use zookeeper_async as zk;
-
-const LIVE: u8 = 0;
 
 #[derive(Debug)]
 pub(super) struct Link {
@@ -20,8 +19,8 @@ pub(super) struct Link {
     connects: AtomicU64,
     /// The session id, once an ephemeral node of the session showed it (0 before).
     session_id: AtomicI64,
-    /// The terminal state once the session is over for us (as a `u8`), [`LIVE`] before.
-    ended: AtomicU8,
+    /// The terminal state once the session is over for us.
+    ended: OnceLock<BackendState>,
 }
 
 impl Link {
@@ -31,7 +30,7 @@ impl Link {
             connection: watch::channel(0).0,
             connects: AtomicU64::new(0),
             session_id: AtomicI64::new(0),
-            ended: AtomicU8::new(LIVE),
+            ended: OnceLock::new(),
         }
     }
 
@@ -66,24 +65,12 @@ impl Link {
     /// Called from the wire client's own task too, the moment it reports an expiry, so that
     /// nothing more is handed to a client that is about to open a session of its own.
     pub(super) fn end(&self, state: BackendState) {
-        let code = match state {
-            BackendState::Expired => 1,
-            BackendState::AuthFailed => 2,
-            _ => 3,
-        };
-        let _ = self
-            .ended
-            .compare_exchange(LIVE, code, Ordering::AcqRel, Ordering::Acquire);
+        let _ = self.ended.set(state);
     }
 
     /// The terminal state, once the session is over for us.
     pub(super) fn ended(&self) -> Option<BackendState> {
-        match self.ended.load(Ordering::Acquire) {
-            LIVE => None,
-            1 => Some(BackendState::Expired),
-            2 => Some(BackendState::AuthFailed),
-            _ => Some(BackendState::Closed),
-        }
+        self.ended.get().copied()
     }
 
     /// What a request that got no reply failed with: the end of the session if it is over,
