@@ -31,6 +31,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use uncontended::Contestant;
 use zk_sync_core::backend::NodeKind;
+use zk_sync_core::test_util::WireClient;
 use zk_sync_core::Session;
 use zk_sync_mutex::DistMutex;
 use zk_sync_rwlock::DistRwLock;
@@ -59,33 +60,24 @@ fn main() {
         println!("handoffs {acquisitions}");
         return;
     }
-    if args.get(1).map(String::as_str) == Some("--wire-worker") {
-        let runtime = runtime();
-        let session = runtime.block_on(wire::connect_over(&args[2], &args[5]));
-        let (handoffs, _) = runtime.block_on(contended_worker(
-            session,
-            &args[3],
-            args[4].parse().unwrap(),
-            false,
-        ));
-        println!("handoffs {handoffs}");
-        return;
-    }
     if args.get(1).map(String::as_str) == Some("--cpu-worker") {
         let (cpu, wall) = runtime().block_on(wire::cpu_worker(
             &args[2],
             &args[3],
             args[4].parse().unwrap(),
-            &args[5],
+            WireClient::named(&args[5]).expect("a wire client"),
         ));
         println!("cpu_us_per_cycle {cpu:.3}");
         println!("cycle_ms {wall:.4}");
         return;
     }
     if args.get(1).map(String::as_str) == Some("--worker") {
-        let local = args.get(5).map(String::as_str) == Some("local");
+        // `local` for local hand-off, or the wire client's name; the default client else.
+        let mode = args.get(5).map_or("", String::as_str);
+        let local = mode == "local";
+        let wire_client = WireClient::named(mode).unwrap_or(WireClient::ZookeeperClient);
         let runtime = runtime();
-        let session = runtime.block_on(connect(&args[2]));
+        let session = runtime.block_on(wire::connect_over(&args[2], wire_client));
         let (handoffs, longest_wait) = runtime.block_on(contended_worker(
             session,
             &args[3],
@@ -331,7 +323,7 @@ fn packets_in(mntr: &str) -> u64 {
 }
 
 async fn connect(connect: &str) -> Session {
-    wire::connect_over(connect, "zookeeper-client").await
+    wire::connect_over(connect, WireClient::ZookeeperClient).await
 }
 
 /// The mutex comparison again on a 3-server ensemble, every client on the same follower (as

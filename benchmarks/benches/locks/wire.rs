@@ -1,14 +1,13 @@
 //! The two wire clients side by side, with Curator as the peer: the uncontended `DistMutex`
 //! cycle, contended hand-offs, and the client's CPU time per cycle.
 
-use crate::uncontended::{self, Contestant};
+use crate::uncontended::{self, median, Contestant};
 use crate::{
     curator_mutex, handoffs_of_processes, packets_received, peers, print_outcomes,
     zk_sync_mutex_cycle_on,
 };
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-use zk_sync_core::backend::{Connector, ZookeeperAsyncConnector, ZookeeperClientConnector};
+use zk_sync_core::test_util::WireClient;
 use zk_sync_core::Session;
 use zk_sync_testkit::ZkServer;
 
@@ -18,22 +17,14 @@ const CPU_RUNS: usize = 3;
 /// Cycles a CPU worker runs before it measures.
 const CPU_WARM_UP: usize = 500;
 
-/// The wire clients, by the name the worker processes take.
-pub(crate) const WIRE_CLIENTS: [&str; 2] = ["zookeeper-client", "zookeeper-async"];
-
-fn connector(wire: &str) -> Arc<dyn Connector> {
-    match wire {
-        "zookeeper-client" => Arc::new(ZookeeperClientConnector::default()),
-        "zookeeper-async" => Arc::new(ZookeeperAsyncConnector::new()),
-        other => panic!("unknown wire client {other:?}"),
-    }
-}
+/// The wire clients side by side, the default first.
+const WIRE_CLIENTS: [WireClient; 2] = [WireClient::ZookeeperClient, WireClient::ZookeeperAsync];
 
 /// A session over `wire`.
-pub(crate) async fn connect_over(connect: &str, wire: &str) -> Session {
+pub(crate) async fn connect_over(connect: &str, wire: WireClient) -> Session {
     Session::builder(connect)
         .session_timeout(Duration::from_secs(10))
-        .connector(connector(wire))
+        .connector(wire.connector())
         .connect()
         .await
         .expect("connect")
@@ -53,10 +44,10 @@ pub(crate) fn run(
         "**zk-sync `DistMutex` over zookeeper-client**",
         "**zk-sync `DistMutex` over zookeeper-async**",
     ]) {
-        let session = rt.block_on(connect_over(&connect, wire));
+        let session = rt.block_on(connect_over(&connect, *wire));
         let cycle = rt.block_on(zk_sync_mutex_cycle_on(
             session,
-            &format!("/bench/wire-{wire}"),
+            &format!("/bench/wire-{}", wire.name()),
         ));
         contestants.push(Contestant::task(name, rt, cycle));
     }
@@ -78,12 +69,12 @@ pub(crate) fn run(
     );
     println!("| wire client | hand-offs per second | requests per hand-off (server) |");
     println!("|---|---:|---:|");
-    for wire in WIRE_CLIENTS {
+    for wire in WIRE_CLIENTS.map(WireClient::name) {
         let before = packets_received(server);
         let handoffs = handoffs_of_processes(|| {
             let mut command = std::process::Command::new(std::env::current_exe().unwrap());
             command.args([
-                "--wire-worker",
+                "--worker",
                 &connect,
                 &format!("/bench/wire-contended-{wire}"),
                 &seconds.to_string(),
@@ -102,7 +93,7 @@ pub(crate) fn run(
     println!("\nClient CPU per uncontended cycle: one process per run, {cycles} cycles after a warm-up, user + system time of all its threads ({CPU_RUNS} runs each, alternating)\n");
     let mut samples: Vec<Vec<(f64, f64, f64)>> = vec![Vec::new(); WIRE_CLIENTS.len()];
     for _ in 0..CPU_RUNS {
-        for (wire, samples) in WIRE_CLIENTS.iter().zip(&mut samples) {
+        for (wire, samples) in WIRE_CLIENTS.map(WireClient::name).iter().zip(&mut samples) {
             let mut command = std::process::Command::new(std::env::current_exe().unwrap());
             command.args([
                 "--cpu-worker",
@@ -121,10 +112,10 @@ pub(crate) fn run(
     println!("| wire client | CPU µs per cycle (median; runs) | ms per cycle (median) | requests per cycle (server) | CPU µs per request |");
     println!("|---|---:|---:|---:|---:|");
     let mut medians = Vec::new();
-    for (wire, samples) in WIRE_CLIENTS.iter().zip(&samples) {
-        let cpu = median(samples.iter().map(|s| s.0).collect());
-        let wall = median(samples.iter().map(|s| s.1).collect());
-        let requests = median(samples.iter().map(|s| s.2).collect());
+    for (wire, samples) in WIRE_CLIENTS.map(WireClient::name).iter().zip(&samples) {
+        let cpu = median(&samples.iter().map(|s| s.0).collect::<Vec<_>>());
+        let wall = median(&samples.iter().map(|s| s.1).collect::<Vec<_>>());
+        let requests = median(&samples.iter().map(|s| s.2).collect::<Vec<_>>());
         let runs: Vec<String> = samples.iter().map(|s| format!("{:.1}", s.0)).collect();
         println!(
             "| {wire} | {cpu:.1} ({}) | {wall:.3} | {requests:.2} | {:.1} |",
@@ -142,7 +133,12 @@ pub(crate) fn run(
 
 /// One process of the CPU run over `wire`: the CPU time (all threads) and wall time per
 /// uncontended cycle, after a warm-up.
-pub(crate) async fn cpu_worker(connect: &str, path: &str, cycles: usize, wire: &str) -> (f64, f64) {
+pub(crate) async fn cpu_worker(
+    connect: &str,
+    path: &str,
+    cycles: usize,
+    wire: WireClient,
+) -> (f64, f64) {
     let session = connect_over(connect, wire).await;
     let cycle = zk_sync_mutex_cycle_on(session, path).await;
     // As a runtime task, the way a service runs its work (and the uncontended rounds do).
@@ -175,9 +171,4 @@ fn cpu_time() -> Duration {
     };
     let of = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
     of(usage.ru_utime) + of(usage.ru_stime)
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
 }

@@ -17,12 +17,7 @@ pub fn server() -> &'static ZkServer {
 
 /// A session with short timeouts, so fault tests run fast.
 pub async fn session_to(connect_string: &str) -> Session {
-    zk_sync_core::test_util::builder(connect_string)
-        .session_timeout(Duration::from_millis(1500))
-        .connection_timeout(Duration::from_secs(5))
-        .connect()
-        .await
-        .expect("connect")
+    zk_sync_core::test_util::session_to(connect_string, Duration::from_millis(1500)).await
 }
 
 /// The session ids the shared server has a connection for (`cons`).
