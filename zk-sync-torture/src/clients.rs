@@ -62,7 +62,7 @@ impl ClientLink {
 
     /// Expires, in the background, every session whose handshake went through this link
     /// (those already gone are passed over at once), with `servers` the ensemble's own
-    /// connect string.
+    /// connect string: whatever the client, its proxies saw the session's id and password.
     pub fn expire_sessions(&self, servers: &str) {
         let sessions: Vec<_> = self.proxies.iter().flat_map(FaultProxy::sessions).collect();
         let servers = servers.to_owned();
@@ -150,12 +150,9 @@ impl ClientProcess {
         let mut command = match kind {
             ClientKind::ZkSync | ClientKind::ZkSyncLocal | ClientKind::ZkSyncAsync => {
                 let mut command = Command::new(&settings.worker_exe);
-                command.arg("worker").args([
-                    "--servers",
-                    &settings.servers,
-                    "--broken",
-                    broken_flag(settings.broken),
-                ]);
+                command
+                    .arg("worker")
+                    .args(["--broken", broken_flag(settings.broken)]);
                 if kind == ClientKind::ZkSyncLocal {
                     command.args(["--local-handoff", &LOCAL_HANDOFFS.to_string()]);
                 }
@@ -234,7 +231,7 @@ impl ClientProcess {
         Ok(client)
     }
 
-    /// Sends one line to the client's standard input (`stop`, `expire`).
+    /// Sends one line to the client's standard input (`stop`).
     pub fn send(&mut self, line: &str) {
         if let Some(stdin) = &mut self.stdin {
             let _ = writeln!(stdin, "{line}");

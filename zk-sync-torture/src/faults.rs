@@ -232,12 +232,7 @@ impl Injector<'_> {
                 self.millis(rng, 1.3, 2.0)
             }
             Fault::ExpireSession => {
-                match clients[index].kind {
-                    ClientKind::ZkSyncAsync => {
-                        clients[index].link.expire_sessions(&self.settings.servers)
-                    }
-                    _ => clients[index].send("expire"),
-                }
+                clients[index].link.expire_sessions(&self.settings.servers);
                 Duration::from_millis(500)
             }
             Fault::KillClient => {

@@ -248,19 +248,17 @@ pub fn run(config: &Config, ensemble: &ZkEnsemble) -> Result<Report, TestkitErro
     // Background deletes of released nodes leave within a round trip or two.
     std::thread::sleep(Duration::from_secs(1));
     // The contender nodes left: a semaphore's are in its `locks` and `leases` directories.
-    let queues: &[&str] = match config.primitive {
-        Mode::Semaphore => &["locks", "leases"],
-        Mode::Mutex | Mode::Rwlock | Mode::Leader => &[""],
+    let queues = match config.primitive {
+        Mode::Semaphore => vec![
+            format!("{}/locks", settings.path),
+            format!("{}/leases", settings.path),
+        ],
+        Mode::Mutex | Mode::Rwlock | Mode::Leader => vec![settings.path.clone()],
     };
+    let servers = ensemble.connect_string();
     let orphans = queues
         .iter()
-        .flat_map(|queue| {
-            let dir = match queue.is_empty() {
-                true => settings.path.clone(),
-                false => format!("{}/{queue}", settings.path),
-            };
-            list_children(&ensemble.connect_string(), &dir)
-        })
+        .flat_map(|dir| list_children(&servers, dir))
         .collect();
     for client in clients.iter_mut() {
         client.close_stdin();

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
-use zk_sync_core::backend::ZookeeperAsyncConnector;
+use zk_sync_core::test_util::WireClient;
 use zk_sync_core::{Session, SessionState};
 use zk_sync_election::LeaderElection;
 use zk_sync_mutex::DistMutex;
@@ -52,9 +52,6 @@ pub struct WorkerArgs {
     /// ZooKeeper connect string (through this client's fault proxies).
     #[arg(long)]
     pub connect: String,
-    /// The servers' own addresses, to expire this client's session on request.
-    #[arg(long)]
-    pub servers: String,
     /// The lock or election path.
     #[arg(long)]
     pub path: String,
@@ -96,17 +93,12 @@ pub struct WorkerArgs {
     #[arg(long)]
     pub local_handoff: Option<u32>,
     /// The wire client the session goes through.
-    #[arg(long, value_enum, default_value = "zookeeper-client")]
+    #[arg(long, value_parser = wire_client, default_value = "zookeeper-client")]
     pub wire_client: WireClient,
 }
 
-/// A wire client of zk-sync's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum WireClient {
-    /// `zookeeper-client`, the default.
-    ZookeeperClient,
-    /// `zookeeper-async`.
-    ZookeeperAsync,
+fn wire_client(name: &str) -> Result<WireClient, String> {
+    WireClient::named(name).ok_or_else(|| "zookeeper-client or zookeeper-async".to_owned())
 }
 
 /// How long after standard input ends the process may take to finish its holds and exit.
@@ -115,7 +107,6 @@ const EXIT_GRACE: Duration = Duration::from_secs(20);
 /// What the parent asks over standard input.
 enum Command {
     Stop,
-    Expire,
     Eof,
 }
 
@@ -157,18 +148,12 @@ async fn run(args: WorkerArgs) -> i32 {
         &[("kind", &kind.label()), ("pid", &std::process::id())],
     );
     let session = loop {
-        let builder = Session::builder(&args.connect)
+        let connected = Session::builder(&args.connect)
             .session_timeout(Duration::from_millis(args.session_timeout_ms))
-            .connection_timeout(Duration::from_millis(args.session_timeout_ms));
-        let connected = match args.wire_client {
-            WireClient::ZookeeperClient => builder.connect().await,
-            WireClient::ZookeeperAsync => {
-                builder
-                    .connector(ZookeeperAsyncConnector::new())
-                    .connect()
-                    .await
-            }
-        };
+            .connection_timeout(Duration::from_millis(args.session_timeout_ms))
+            .connector(args.wire_client.connector())
+            .connect()
+            .await;
         match connected {
             Ok(session) => break session,
             Err(error) => {
@@ -203,7 +188,6 @@ async fn run(args: WorkerArgs) -> i32 {
         tokio::select! {
             command = commands.recv() => match command.unwrap_or(Command::Eof) {
                 Command::Stop => context.stopping.store(true, Ordering::Release),
-                Command::Expire => { tokio::spawn(expire(context.clone())); }
                 Command::Eof => {
                     context.stopping.store(true, Ordering::Release);
                     eof = true;
@@ -230,7 +214,6 @@ fn read_commands() -> mpsc::UnboundedReceiver<Command> {
             let command = match std::io::stdin().read_line(&mut line) {
                 Ok(0) | Err(_) => Command::Eof,
                 Ok(_) if line.trim() == "stop" => Command::Stop,
-                Ok(_) if line.trim() == "expire" => Command::Expire,
                 Ok(_) => continue,
             };
             let eof = matches!(command, Command::Eof);
@@ -265,19 +248,6 @@ async fn log_session_states(context: Arc<Context>) {
             return;
         }
     }
-}
-
-/// Expires this process's current session on the server, as the fault injector asked (the
-/// injector expires a `zookeeper-async` client's itself: that client does not tell its
-/// session's password).
-async fn expire(context: Arc<Context>) {
-    let Some(session) = context.session.zookeeper_client_session() else {
-        return;
-    };
-    let expired = zk_sync_testkit::expire_session(&context.args.servers, session).await;
-    context
-        .log
-        .emit(None, "expired", &[("ok", &expired.is_ok())]);
 }
 
 /// One contender: holds again and again until asked to stop.
