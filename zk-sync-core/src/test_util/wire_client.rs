@@ -65,11 +65,6 @@ impl WireClient {
         }
     }
 
-    /// Whether the wire client has ZooKeeper's `multi`, which release folding needs.
-    pub fn has_multi(self) -> bool {
-        self == WireClient::ZookeeperClient
-    }
-
     /// A connector that opens sessions with this wire client.
     pub fn connector(self) -> Arc<dyn Connector> {
         match self {
