@@ -3,11 +3,11 @@
 mod common;
 
 use common::{children, session_to, unique_path, wait_for_children};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::process::Stdio;
 use std::time::Duration;
 use zk_sync_barrier::DoubleBarrier;
-use zk_sync_testkit::{curator_program, ZkServer};
+use zk_sync_testkit::{curator_program, ChildLines, ZkServer};
 
 const SOURCE: &str = include_str!("java/CuratorDoubleBarrier.java");
 
@@ -55,19 +55,10 @@ async fn curator_and_zk_sync_participants_enter_and_leave_together() {
         .spawn()
         .unwrap();
     let mut stdin = curator.stdin.take().unwrap();
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let stdout = curator.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
+    let mut lines = ChildLines::of(&mut curator, "Curator");
     assert_eq!(
-        tokio::time::timeout(Duration::from_secs(30), rx.recv())
-            .await
-            .unwrap()
-            .as_deref(),
-        Some("ARRIVING")
+        lines.next(Duration::from_secs(30)).await.unwrap(),
+        "ARRIVING"
     );
     let mut leaders = 0;
     for task in entering {
@@ -80,11 +71,8 @@ async fn curator_and_zk_sync_participants_enter_and_leave_together() {
         }
     }
     assert_eq!(
-        tokio::time::timeout(Duration::from_secs(10), rx.recv())
-            .await
-            .unwrap()
-            .as_deref(),
-        Some("ENTERED")
+        lines.next(Duration::from_secs(10)).await.unwrap(),
+        "ENTERED"
     );
     assert!(leaders <= 1, "at most one of ours completed the group");
 
@@ -108,13 +96,7 @@ async fn curator_and_zk_sync_participants_enter_and_leave_together() {
             .expect("ours leave with Curator")
             .unwrap();
     }
-    assert_eq!(
-        tokio::time::timeout(Duration::from_secs(10), rx.recv())
-            .await
-            .unwrap()
-            .as_deref(),
-        Some("LEFT")
-    );
+    assert_eq!(lines.next(Duration::from_secs(10)).await.unwrap(), "LEFT");
     curator.wait().unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(2);
     while !children(&observer, &path).await.is_empty() {

@@ -4,14 +4,14 @@
 mod common;
 
 use common::{children, eventually, session_following, session_to, unique_path};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::Duration;
 use tokio::sync::mpsc;
 use zk_sync_core::backend::fault::{FaultPlan, Op};
 use zk_sync_core::Session;
 use zk_sync_mutex::DistMutex;
-use zk_sync_testkit::{curator_program, go_zookeeper_program, ZkServer};
+use zk_sync_testkit::{curator_program, go_zookeeper_program, ChildLines, ZkServer};
 
 const CURATOR: &str = include_str!("java/CuratorMutex.java");
 const GO: &str = include_str!("go/hold_lock.go");
@@ -20,7 +20,7 @@ const GO: &str = include_str!("go/hold_lock.go");
 struct Peer {
     child: Child,
     stdin: Option<ChildStdin>,
-    lines: mpsc::UnboundedReceiver<String>,
+    lines: ChildLines,
 }
 
 impl Peer {
@@ -31,13 +31,7 @@ impl Peer {
             .spawn()
             .expect("peer starts");
         let stdin = child.stdin.take();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        let (tx, lines) = mpsc::unbounded_channel();
-        std::thread::spawn(move || {
-            for line in stdout.lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
+        let lines = ChildLines::of(&mut child, "peer");
         Peer {
             child,
             stdin,
@@ -46,10 +40,11 @@ impl Peer {
     }
 
     async fn expect(&mut self, prefix: &str) {
-        let line = tokio::time::timeout(Duration::from_secs(30), self.lines.recv())
+        let line = self
+            .lines
+            .next(Duration::from_secs(30))
             .await
-            .unwrap_or_else(|_| panic!("peer never printed {prefix}"))
-            .expect("peer output");
+            .unwrap_or_else(|error| panic!("peer never printed {prefix}: {error}"));
         assert!(line.starts_with(prefix), "{line}");
     }
 

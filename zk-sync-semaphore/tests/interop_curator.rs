@@ -5,12 +5,12 @@
 mod common;
 
 use common::{children, eventually, session_to, unique_path, Inside};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 use zk_sync_core::backend::NodeKind;
 use zk_sync_semaphore::{DistSemaphore, Session, TryAcquireError};
-use zk_sync_testkit::{curator_program, ZkServer};
+use zk_sync_testkit::{curator_program, ChildLines, ZkServer};
 
 const SOURCE: &str = include_str!("java/CuratorSemaphore.java");
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -146,8 +146,8 @@ async fn each_side_sees_the_others_leases() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(holder.stdout.take().unwrap()).lines();
-    let leased = lines.next().unwrap().unwrap();
+    let mut lines = ChildLines::of(&mut holder, "Curator");
+    let leased = lines.next(Duration::from_secs(30)).await.unwrap();
     assert!(leased.starts_with("LEASED _c_"), "{leased}");
     assert_eq!(semaphore.available_permits().await.unwrap(), 1);
     let ours = semaphore.try_acquire().await.unwrap();
@@ -175,7 +175,7 @@ async fn each_side_sees_the_others_leases() {
     })
     .await;
     writeln!(holder.stdin.as_mut().unwrap()).unwrap();
-    assert_eq!(lines.next().unwrap().unwrap(), "RELEASED");
+    assert_eq!(lines.next(TIMEOUT).await.unwrap(), "RELEASED");
     holder.wait().unwrap();
     let got = tokio::time::timeout(TIMEOUT, waiter)
         .await
