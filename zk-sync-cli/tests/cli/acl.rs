@@ -1,10 +1,9 @@
 //! `--acl`: the ACL of the nodes zk-sync creates, and the default said in `--help`.
 
 use crate::common::{
-    assert_one_clear_line, lines_past_connecting, run, scratch, session, unique_path, zk_sync,
+    assert_one_clear_line, create_dir, lines_past_connecting, run, scratch, unique_path, zk_sync,
     zk_sync_bare,
 };
-use std::time::Duration;
 use zk_sync_testkit::ZkServer;
 use zookeeper_client::{Acl, Permission};
 
@@ -12,13 +11,7 @@ use zookeeper_client::{Acl, Permission};
 /// gives its ACL to every parent it creates).
 async fn open_parent(connect: &str) -> String {
     let parent = unique_path("acl");
-    let s = session(connect, Duration::from_secs(10)).await;
-    s.live_epoch()
-        .await
-        .unwrap()
-        .create_containers(&parent, s.default_acl())
-        .await
-        .unwrap();
+    create_dir(connect, &parent).await;
     parent
 }
 
@@ -68,8 +61,7 @@ async fn without_acl_nodes_are_open_as_help_says() {
 async fn acl_entries_are_given_to_the_directories_created_and_enforced() {
     let connect = ZkServer::shared().connect_string();
     let dir = scratch();
-    let alice = dir.path().join("alice");
-    std::fs::write(&alice, "digest:alice:secret\n").unwrap();
+    let alice = alice_file(&dir);
     let alice = ["--auth-file", alice.to_str().unwrap()];
     let parent = open_parent(&connect).await;
     let path = format!("{parent}/entries");

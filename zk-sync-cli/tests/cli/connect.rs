@@ -1,21 +1,14 @@
 //! Reaching ZooKeeper: what an unreachable server, a refused port and an unknown host are
 //! called, the line said while waiting, chroots and `zk://` prefixes.
 
-use crate::common::{assert_one_clear_line, run, session, unique_path, zk_sync, Running};
-use std::time::Duration;
+use crate::common::{
+    assert_one_clear_line, create_dir, free_address, run, unique_path, zk_sync, Running,
+};
 use zk_sync_testkit::ZkServer;
-
-/// A port nothing listens on.
-fn closed_port() -> String {
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = closed.local_addr().unwrap().to_string();
-    drop(closed);
-    address
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_port_is_called_refused() {
-    let connect = closed_port();
+    let connect = free_address();
     for args in [
         &["lock", "/a", "--", "true"][..],
         &["elect", "/e", "x"],
@@ -78,7 +71,7 @@ async fn a_server_that_never_answers_times_out_after_saying_it_waits() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_waiting_line_names_a_refused_port_and_quiet_keeps_it_back() {
-    let connect = closed_port();
+    let connect = free_address();
     let mut cli =
         Running::spawn(zk_sync(&connect).args(["--connect-timeout", "3s", "inspect", "/a"]));
     assert_eq!(
@@ -106,13 +99,7 @@ async fn a_missing_chroot_is_named() {
         &format!("the chroot {chroot} of --connect does not exist"),
     );
 
-    let s = session(&server, Duration::from_secs(10)).await;
-    s.live_epoch()
-        .await
-        .unwrap()
-        .create_containers(&chroot, s.default_acl())
-        .await
-        .unwrap();
+    create_dir(&server, &chroot).await;
     let inside = run(zk_sync(&connect).args(["lock", "/x", "--", "true"])).await;
     assert_eq!(inside.code, 0, "{inside:?}");
 }

@@ -1,6 +1,8 @@
 //! `zk-sync inspect`: who holds and who waits, for our recipes and Curator's.
 
-use crate::common::{run, session, unique_path, wait_for_children, zk_sync, Running, LIVENESS};
+use crate::common::{
+    create_dir, run, session, unique_path, wait_for_children, zk_sync, Running, LIVENESS,
+};
 use serde_json::Value;
 use std::io::Write;
 use std::process::Stdio;
@@ -124,14 +126,8 @@ async fn a_missing_path_has_its_own_exit_code() {
     assert_eq!(report["nodes"].as_array().unwrap().len(), 0);
 
     // An empty directory exists: 0.
-    let s = session(&connect, Duration::from_secs(10)).await;
     let empty = unique_path("inspect-empty");
-    s.live_epoch()
-        .await
-        .unwrap()
-        .create_containers(&empty, s.default_acl())
-        .await
-        .unwrap();
+    create_dir(&connect, &empty).await;
     let finished = run(zk_sync(&connect).args(["inspect", &empty])).await;
     assert_eq!(finished.code, 0, "{finished:?}");
     assert!(finished.stdout.contains("has no children"), "{finished:?}");

@@ -1,17 +1,12 @@
 //! `--metrics-addr`: Prometheus metrics while a long-running command runs.
 
 use crate::common::{
-    assert_one_clear_line, run, session, unique_path, wait_for_children, zk_sync, Running,
+    assert_one_clear_line, free_address, run, session, unique_path, wait_for_children, zk_sync,
+    Running,
 };
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use zk_sync_testkit::ZkServer;
-
-/// A loopback address nothing listens on (for now).
-fn free_address() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().to_string()
-}
 
 /// The body of `GET /metrics`, over a plain HTTP/1.0 request.
 async fn scrape(address: &str) -> String {
