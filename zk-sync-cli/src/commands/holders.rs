@@ -22,8 +22,10 @@ pub(crate) enum Who {
 /// recipe at `path`, or `, 2 of 3 inside` for a barrier; empty when there is nothing to say,
 /// or it cannot be read in time.
 pub(crate) async fn describe(session: &Session, path: &str, who: Who) -> String {
-    let nodes = match tokio::time::timeout(WITHIN, read::nodes(session, path)).await {
-        Ok(Ok(Some(nodes))) => nodes,
+    let nodes = match tokio::time::timeout(WITHIN, read::listing(session, path)).await {
+        Ok(Ok(read::Listing {
+            nodes: Some(nodes), ..
+        })) => nodes,
         _ => return String::new(),
     };
     let entries = classify::classify(nodes);

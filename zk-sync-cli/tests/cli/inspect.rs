@@ -8,9 +8,11 @@ use std::io::Write;
 use std::process::Stdio;
 use std::time::Duration;
 use zk_sync_barrier::DoubleBarrier;
+use zk_sync_core::backend::NodeKind;
 use zk_sync_election::LeaderElection;
 use zk_sync_mutex::DistMutex;
 use zk_sync_rwlock::DistRwLock;
+use zk_sync_semaphore::DistSemaphore;
 use zk_sync_testkit::{curator_program, ChildLines, ZkServer};
 
 const CURATOR_HOLD: &str = include_str!("../java/CuratorHold.java");
@@ -327,6 +329,44 @@ async fn inspect_watch_prints_again_on_every_change_until_interrupted() {
         .unwrap()
         .unwrap();
     next_report(&mut watcher, |r| node_count(r) == 0).await;
+
+    watcher.signal(libc::SIGINT);
+    let (code, stderr) = watcher.finish().await;
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inspect_watch_follows_a_semaphore_that_has_no_lease_yet() {
+    let connect = ZkServer::shared().connect_string();
+    let path = unique_path("inspect-watch-semaphore");
+    // An idle semaphore whose directories stay (persistent, as a client without container
+    // nodes leaves them): nothing below them yet.
+    create_dir(&connect, &path).await;
+    let s = session(&connect, Duration::from_secs(10)).await;
+    let epoch = s.live_epoch().await.unwrap();
+    for dir in ["leases", "locks"] {
+        epoch
+            .backend()
+            .create(
+                &format!("{path}/{dir}"),
+                &[],
+                NodeKind::Persistent,
+                s.default_acl(),
+            )
+            .await
+            .unwrap();
+    }
+    let mut watcher =
+        Running::spawn(zk_sync(&connect).args(["inspect", &path, "--watch", "--json"]));
+    let idle = next_report(&mut watcher, |_| true).await;
+    assert_eq!(idle["exists"], true, "{idle}");
+    assert_eq!(node_count(&idle), 0, "{idle}");
+
+    let semaphore = DistSemaphore::new(s.clone(), &path, 2).unwrap();
+    let permit = semaphore.acquire().await.unwrap();
+    let leased = next_report(&mut watcher, |r| node_count(r) == 1).await;
+    assert_eq!(leased["nodes"][0]["role"], "holds", "{leased}");
+    drop(permit);
 
     watcher.signal(libc::SIGINT);
     let (code, stderr) = watcher.finish().await;

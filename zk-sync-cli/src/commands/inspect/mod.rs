@@ -22,9 +22,9 @@ pub(super) async fn run(connection: &Connection, inspect: Inspect) -> Result<u8,
         ));
     }
     let session = connect::session(connection).await?;
-    let nodes = read::nodes(&session, &inspect.path).await;
+    let listing = read::listing(&session, &inspect.path).await;
     connect::close(&session).await;
-    let nodes = nodes?;
+    let nodes = listing?.nodes;
     let exists = nodes.is_some();
     println!("{}", show(&inspect, nodes, false));
     Ok(if exists { 0 } else { NO_SUCH_PATH })

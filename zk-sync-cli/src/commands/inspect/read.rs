@@ -8,12 +8,26 @@ use zk_sync_core::{Error, Session};
 /// One child: its name (`leases/…` for a semaphore's), data and stat.
 pub(crate) type Node = (String, Vec<u8>, Stat);
 
-/// The children of `path`, a semaphore's leases and turns in place of its two directories;
-/// `None` when `path` does not exist.
-pub(crate) async fn nodes(session: &Session, path: &str) -> Result<Option<Vec<Node>>, Failure> {
-    match children(session, path).await {
-        Ok(Some(nodes)) if is_semaphore(&nodes) => semaphore(session, path).await,
-        other => other,
+/// What a path holds.
+pub(crate) struct Listing {
+    /// Its children, a semaphore's leases and turns in place of its two directories; `None`
+    /// when the path does not exist.
+    pub(crate) nodes: Option<Vec<Node>>,
+    /// Whether the path is a semaphore's, even one with no lease or turn now.
+    pub(crate) semaphore: bool,
+}
+
+/// What `path` holds.
+pub(crate) async fn listing(session: &Session, path: &str) -> Result<Listing, Failure> {
+    match children(session, path).await? {
+        Some(nodes) if is_semaphore(&nodes) => Ok(Listing {
+            nodes: Some(semaphore(session, path).await?),
+            semaphore: true,
+        }),
+        nodes => Ok(Listing {
+            nodes,
+            semaphore: false,
+        }),
     }
 }
 
@@ -47,7 +61,7 @@ fn is_semaphore(nodes: &[Node]) -> bool {
 }
 
 /// The nodes of a semaphore's directories, named `leases/…` and `locks/…`.
-async fn semaphore(session: &Session, path: &str) -> Result<Option<Vec<Node>>, Failure> {
+async fn semaphore(session: &Session, path: &str) -> Result<Vec<Node>, Failure> {
     let mut nodes = Vec::new();
     for dir in classify::SEMAPHORE_DIRS {
         let children = children(session, &child_path(path, dir))
@@ -59,7 +73,7 @@ async fn semaphore(session: &Session, path: &str) -> Result<Option<Vec<Node>>, F
                 .map(|(name, data, stat)| (format!("{dir}/{name}"), data, stat)),
         );
     }
-    Ok(Some(nodes))
+    Ok(nodes)
 }
 
 /// `dir/name`.

@@ -37,18 +37,14 @@ async fn watch(
                 changes.push(arm(&session, &epoch, dir).await.map_err(failed)?);
             }
         }
-        let nodes = read::nodes(&session, &inspect.path).await?;
-        let is_semaphore = nodes
-            .iter()
-            .flatten()
-            .any(|(name, _, _)| name.contains('/'));
-        if is_semaphore && !semaphore {
+        let listing = read::listing(&session, &inspect.path).await?;
+        if listing.semaphore && !semaphore {
             // Its directories were not watched yet: watch them, then read again.
             semaphore = true;
             continue;
         }
-        semaphore = is_semaphore;
-        let text = show(inspect, nodes, true);
+        semaphore = listing.semaphore;
+        let text = show(inspect, listing.nodes, true);
         let mut stdout = std::io::stdout().lock();
         let separator = if printed && !inspect.json { "\n" } else { "" };
         // A closed stdout (`| head`) ends the watch quietly.
