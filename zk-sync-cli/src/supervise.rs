@@ -54,7 +54,10 @@ pub(crate) async fn run_command(
     };
     let stopped = child.stop(grace).await?;
     let how = if stopped.killed {
-        format!("killed the command with SIGKILL after {grace:?}")
+        format!(
+            "killed the command with SIGKILL after {}",
+            crate::duration::show(grace)
+        )
     } else {
         format!(
             "stopped the command with SIGTERM ({})",

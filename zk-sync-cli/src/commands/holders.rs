@@ -1,7 +1,7 @@
 //! Who holds what a waiter waits for (or, at a barrier, how many are in), for the line said
 //! when the wait lasts, and for the message when it times out.
 
-use super::inspect::classify::{self, printable, Entry, Kind, Role};
+use super::inspect::classify::{self, printable, Entry, Kind};
 use super::inspect::read;
 use std::time::Duration;
 use zk_sync_core::Session;
@@ -41,7 +41,7 @@ pub(crate) async fn describe(session: &Session, path: &str, who: Who) -> String 
 fn holders(entries: &[Entry]) -> String {
     let holders: Vec<String> = entries
         .iter()
-        .filter(|e| matches!(e.role, Some(Role::Holds | Role::Leads)))
+        .filter(|e| e.holds())
         .map(|e| {
             let session = format!("session {:#x}", e.stat.ephemeral_owner);
             match printable(&e.data) {

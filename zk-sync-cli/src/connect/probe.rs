@@ -39,7 +39,10 @@ pub(crate) async fn resolve(hosts: &[(String, u16)], within: Duration) -> Resolv
             Ok(Ok(Ok(_))) => Err("no address".to_owned()),
             Ok(Ok(Err(error))) => Err(error.to_string()),
             Ok(Err(error)) => Err(error.to_string()),
-            Err(_) => Err(format!("no answer from the resolver within {within:?}")),
+            Err(_) => Err(format!(
+                "no answer from the resolver within {}",
+                crate::duration::show(within)
+            )),
         };
         (name, addresses)
     });

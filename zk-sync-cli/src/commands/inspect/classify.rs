@@ -81,6 +81,14 @@ pub(crate) struct Entry {
     pub(crate) data: Vec<u8>,
 }
 
+impl Entry {
+    /// Whether it holds the recipe (a lock's holder, an election's leader): the one a
+    /// waiting command names, and the one a fencing token is shown for.
+    pub(crate) fn holds(&self) -> bool {
+        matches!(self.role, Some(Role::Holds | Role::Leads))
+    }
+}
+
 const MUTEX: &[&str] = &["lock-"];
 const RWLOCK: &[&str] = &["__READ__", "__WRIT__"];
 const LATCH: &[&str] = &["latch-"];

@@ -97,8 +97,7 @@ pub(crate) fn json(path: &str, entries: Option<&[Entry]>, now_ms: i64, compact: 
                 sequence: e.sequence.as_deref(),
                 session_id: session(e.stat.ephemeral_owner),
                 ephemeral: e.stat.ephemeral_owner != 0,
-                fencing_token: matches!(e.role, Some(Role::Holds | Role::Leads))
-                    .then_some(e.stat.czxid),
+                fencing_token: e.holds().then_some(e.stat.czxid),
                 created_ms: known_ctime(e.stat.ctime),
                 age_ms: age_of(e.stat.ctime, now_ms),
                 data: text,
