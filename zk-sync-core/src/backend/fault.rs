@@ -20,7 +20,7 @@ use tokio::sync::watch;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Op {
     /// `create`, also a create that carries deletes
-    /// ([`Backend::create_after_deletes`](super::Backend::create_after_deletes))
+    /// ([`Backend::create_after_deletes`])
     Create,
     /// `delete`
     Delete,
