@@ -7,15 +7,13 @@
 mod example;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use zk_sync_core::metrics as names;
 use zk_sync_core::test_util::unique_path;
 use zk_sync_mutex::DistMutex;
-use zk_sync_testkit::{FaultProxy, ZkServer};
+use zk_sync_testkit::{free_address, get_metrics, FaultProxy, ZkServer};
 
 /// Every metric of DESIGN §7 with its type and label names.
 const DOCUMENTED: &[(&str, &str, &[&str])] = &[
@@ -158,38 +156,6 @@ async fn scraped_metrics_have_prometheus_names_units_and_no_path_labels() {
     leading.abort();
     session.close().await;
     victim.close().await;
-}
-
-/// A loopback address nothing listens on (the exporter binds it right after).
-fn free_address() -> SocketAddr {
-    let probe = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
-    probe.local_addr().unwrap()
-}
-
-/// `GET /metrics` over a plain TCP connection; the body of a 200 answer.
-async fn get_metrics(address: SocketAddr) -> String {
-    let mut stream = tokio::net::TcpStream::connect(address)
-        .await
-        .expect("exporter listens");
-    // HTTP/1.0: the server closes the connection after one plain (not chunked) body.
-    stream
-        .write_all(b"GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n")
-        .await
-        .unwrap();
-    let mut response = String::new();
-    tokio::time::timeout(
-        Duration::from_secs(10),
-        stream.read_to_string(&mut response),
-    )
-    .await
-    .expect("an answer")
-    .unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").expect("headers and body");
-    assert!(
-        head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"),
-        "{head}"
-    );
-    body.to_owned()
 }
 
 /// The zk-sync part of a Prometheus text exposition.

@@ -9,6 +9,8 @@
 //! * [`curator_classpath`], [`compile_java`], [`java_command`]: run small Apache Curator
 //!   programs against the servers to check interoperability with Java clients, and
 //!   [`go_zookeeper_program`] to build go-zookeeper programs for Go clients.
+//! * [`free_address`] and [`get_metrics`]: a port for a test's own server, and a scrape of a
+//!   Prometheus exporter.
 //!
 //! Servers run Debian's ZooKeeper (`apt-get install -y zookeeper`, which brings Java too) or the
 //! jars in `$ZOOKEEPER_CLASSPATH`, with `java` from `$JAVA_HOME` or `$PATH`. Each server is a JVM
@@ -19,8 +21,8 @@
 //! with `PR_SET_PDEATHSIG = SIGKILL` from one long-lived thread, so the kernel kills it when the
 //! test process exits, even for the never-dropped shared server.
 //!
-//! The blocking API is plain sync code (fine inside `#[tokio::test]`); only
-//! [`expire_session`] is async.
+//! The blocking API is plain sync code (fine inside `#[tokio::test]`); only the session expiry
+//! and [`get_metrics`] are async.
 //!
 //! Debugging: a failed start reports the tail of the server log; [`ZkServer::log_path`] and
 //! [`ZkEnsemble::log_path`] give the whole file while the handle lives. Extra JVM flags for every
@@ -36,6 +38,7 @@ mod expire;
 mod go;
 mod java;
 mod lines;
+mod metrics;
 mod node;
 mod ports;
 mod proxy;
@@ -54,6 +57,8 @@ pub use java::{
     compile_java, curator_classpath, curator_program, java_command, java_path, javac_path,
 };
 pub use lines::ChildLines;
+pub use metrics::get_metrics;
+pub use ports::free_address;
 pub use proxy::{FaultProxy, ProxiedSession, ProxyMode};
 pub use server::ZkServer;
 pub use tls::TlsMaterial;

@@ -192,12 +192,6 @@ pub(crate) fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
 }
 
-/// A loopback address nothing listens on (for now: the port is free once this returns).
-pub(crate) fn free_address() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().to_string()
-}
-
 /// Creates the open directory `path` (and its parents) with a session of its own.
 pub(crate) async fn create_dir(connect: &str, path: &str) {
     let s = session(connect, Duration::from_secs(10)).await;

@@ -1,14 +1,12 @@
 //! Reaching ZooKeeper: what an unreachable server, a refused port and an unknown host are
 //! called, the line said while waiting, chroots and `zk://` prefixes.
 
-use crate::common::{
-    assert_one_clear_line, create_dir, free_address, run, unique_path, zk_sync, Running,
-};
-use zk_sync_testkit::ZkServer;
+use crate::common::{assert_one_clear_line, create_dir, run, unique_path, zk_sync, Running};
+use zk_sync_testkit::{free_address, ZkServer};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_port_is_called_refused() {
-    let connect = free_address();
+    let connect = free_address().to_string();
     for args in [
         &["lock", "/a", "--", "true"][..],
         &["elect", "/e", "x"],
@@ -71,7 +69,7 @@ async fn a_server_that_never_answers_times_out_after_saying_it_waits() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_waiting_line_names_a_refused_port_and_quiet_keeps_it_back() {
-    let connect = free_address();
+    let connect = free_address().to_string();
     let mut cli =
         Running::spawn(zk_sync(&connect).args(["--connect-timeout", "3s", "inspect", "/a"]));
     assert_eq!(

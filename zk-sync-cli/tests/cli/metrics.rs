@@ -1,40 +1,24 @@
 //! `--metrics-addr`: Prometheus metrics while a long-running command runs.
 
 use crate::common::{
-    assert_one_clear_line, free_address, run, session, unique_path, wait_for_children, zk_sync,
-    Running,
+    assert_one_clear_line, run, session, unique_path, wait_for_children, zk_sync, Running,
 };
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use zk_sync_testkit::ZkServer;
-
-/// The body of `GET /metrics`, over a plain HTTP/1.0 request.
-async fn scrape(address: &str) -> String {
-    let mut stream = tokio::net::TcpStream::connect(address)
-        .await
-        .expect("the listener");
-    stream
-        .write_all(b"GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n")
-        .await
-        .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.unwrap();
-    assert!(
-        response.starts_with("HTTP/1.0 200") || response.starts_with("HTTP/1.1 200"),
-        "{response}"
-    );
-    response
-}
+use zk_sync_testkit::{free_address, get_metrics, ZkServer};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_holding_lock_serves_its_metrics() {
     let connect = ZkServer::shared().connect_string();
     let path = unique_path("metrics");
     let address = free_address();
-    let mut holder =
-        Running::spawn(zk_sync(&connect).args(["lock", &path, "--metrics-addr", &address]));
+    let mut holder = Running::spawn(zk_sync(&connect).args([
+        "lock",
+        &path,
+        "--metrics-addr",
+        &address.to_string(),
+    ]));
     holder.stderr_line_containing("holding the lock").await;
-    let body = scrape(&address).await;
+    let body = get_metrics(address).await;
     assert!(
         body.contains(r#"zk_sync_acquisitions_total{primitive="mutex",outcome="acquired"} 1"#),
         "{body}"
@@ -107,15 +91,14 @@ async fn every_long_running_command_serves_metrics_stops_on_sigterm_and_leaves_n
         let mut command = Running::spawn(
             zk_sync(&connect)
                 .args(&argv)
-                .args(["--metrics-addr", &address]),
+                .args(["--metrics-addr", &address.to_string()]),
         );
         match busy {
             Busy::Says(text) => drop(command.stderr_line_containing(text).await),
             Busy::Prints => drop(command.stdout_line().await),
             Busy::Nodes(count) => wait_for_children(&observer, &path, count).await,
         }
-        // Served from before the session opened.
-        let body = scrape(&address).await;
+        let body = get_metrics(address).await;
         assert!(body.contains("zk_sync_session_state"), "{argv:?}: {body}");
         command.signal(libc::SIGTERM);
         let (exit, rest) = command.finish().await;
