@@ -202,3 +202,31 @@ pub(crate) async fn create_dir(connect: &str, path: &str) {
         .await
         .unwrap();
 }
+
+/// `zk-sync inspect PATH`, which must succeed: the table's rows (after the header), as cells.
+pub(crate) async fn inspect_table(connect: &str, path: &str) -> Vec<Vec<String>> {
+    let finished = run(zk_sync(connect).args(["inspect", path])).await;
+    assert_eq!(finished.code, 0, "{finished:?}");
+    let mut lines = finished.stdout.lines();
+    let header = lines.next().expect("a header");
+    assert_eq!(
+        header.split_whitespace().collect::<Vec<_>>(),
+        ["NODE", "KIND", "ROLE", "SESSION", "AGE", "DATA"]
+    );
+    // Every column but the last (data) is one word.
+    lines
+        .map(|line| {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let mut row: Vec<String> = words[..5].iter().map(|w| (*w).to_owned()).collect();
+            row.push(words[5..].join(" "));
+            row
+        })
+        .collect()
+}
+
+/// `zk-sync inspect PATH --json`, which must succeed: the report.
+pub(crate) async fn inspect_json(connect: &str, path: &str) -> serde_json::Value {
+    let finished = run(zk_sync(connect).args(["inspect", path, "--json"])).await;
+    assert_eq!(finished.code, 0, "{finished:?}");
+    serde_json::from_str(&finished.stdout).expect("valid JSON")
+}

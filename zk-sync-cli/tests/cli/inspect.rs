@@ -1,7 +1,8 @@
 //! `zk-sync inspect`: who holds and who waits, for our recipes and Curator's.
 
 use crate::common::{
-    create_dir, run, session, unique_path, wait_for_children, zk_sync, Running, LIVENESS,
+    create_dir, inspect_json, inspect_table, run, session, unique_path, wait_for_children, zk_sync,
+    Running, LIVENESS,
 };
 use serde_json::Value;
 use std::io::Write;
@@ -16,33 +17,6 @@ use zk_sync_semaphore::DistSemaphore;
 use zk_sync_testkit::{curator_program, ChildLines, ZkServer};
 
 const CURATOR_HOLD: &str = include_str!("../java/CuratorHold.java");
-
-/// The table's rows (after the header), as cells.
-async fn table(connect: &str, path: &str) -> Vec<Vec<String>> {
-    let finished = run(zk_sync(connect).args(["inspect", path])).await;
-    assert_eq!(finished.code, 0, "{finished:?}");
-    let mut lines = finished.stdout.lines();
-    let header = lines.next().expect("a header");
-    assert_eq!(
-        header.split_whitespace().collect::<Vec<_>>(),
-        ["NODE", "KIND", "ROLE", "SESSION", "AGE", "DATA"]
-    );
-    // Every column but the last (data) is one word.
-    lines
-        .map(|line| {
-            let words: Vec<&str> = line.split_whitespace().collect();
-            let mut row: Vec<String> = words[..5].iter().map(|w| (*w).to_owned()).collect();
-            row.push(words[5..].join(" "));
-            row
-        })
-        .collect()
-}
-
-async fn json(connect: &str, path: &str) -> Value {
-    let finished = run(zk_sync(connect).args(["inspect", path, "--json"])).await;
-    assert_eq!(finished.code, 0, "{finished:?}");
-    serde_json::from_str(&finished.stdout).expect("valid JSON")
-}
 
 fn roles(rows: &[Vec<String>]) -> Vec<(String, String)> {
     rows.iter().map(|r| (r[1].clone(), r[2].clone())).collect()
@@ -69,7 +43,7 @@ async fn inspect_shows_our_holder_and_waiters() {
     }
     wait_for_children(&holder, &path, 3).await;
 
-    let rows = table(&connect, &path).await;
+    let rows = inspect_table(&connect, &path).await;
     assert_eq!(
         roles(&rows),
         [
@@ -88,7 +62,7 @@ async fn inspect_shows_our_holder_and_waiters() {
     );
     assert_eq!(rows[0][5], "-", "our lock nodes carry no data");
 
-    let report = json(&connect, &path).await;
+    let report = inspect_json(&connect, &path).await;
     assert_eq!(report["path"], path.as_str());
     assert_eq!(report["exists"], true);
     let nodes = report["nodes"].as_array().unwrap();
@@ -159,7 +133,7 @@ async fn inspect_shows_a_lock_held_by_curator() {
     let waiting = tokio::spawn(async move { mutex.lock().await.unwrap().unlock().await });
     wait_for_children(&ours, &path, 2).await;
 
-    let rows = table(&connect, &path).await;
+    let rows = inspect_table(&connect, &path).await;
     assert_eq!(roles(&rows), [pair("lock", "holds"), pair("lock", "waits")]);
     assert_eq!(rows[0][0], curator_node);
     assert_eq!(rows[0][3], curator_session);
@@ -169,7 +143,7 @@ async fn inspect_shows_a_lock_held_by_curator() {
     );
     assert_eq!(rows[1][3], format!("{:#x}", ours.status().session_id));
 
-    let report = json(&connect, &path).await;
+    let report = inspect_json(&connect, &path).await;
     let nodes = report["nodes"].as_array().unwrap();
     assert_eq!(nodes[0]["node"], curator_node.as_str());
     assert_eq!(nodes[0]["role"], "holds");
@@ -206,7 +180,7 @@ async fn inspect_reads_rwlocks_elections_and_barriers() {
     };
     wait_for_children(&s, &rw_path, 3).await;
     assert_eq!(
-        roles(&table(&connect, &rw_path).await),
+        roles(&inspect_table(&connect, &rw_path).await),
         [
             pair("read", "holds"),
             pair("write", "waits"),
@@ -225,7 +199,7 @@ async fn inspect_reads_rwlocks_elections_and_barriers() {
     let second = LeaderElection::new(s.clone(), &election_path, "beta").unwrap();
     let campaign = tokio::spawn(async move { drop(second.campaign().await.unwrap()) });
     wait_for_children(&s, &election_path, 2).await;
-    let rows = table(&connect, &election_path).await;
+    let rows = inspect_table(&connect, &election_path).await;
     assert_eq!(
         roles(&rows),
         [pair("latch", "leads"), pair("latch", "waits")]
@@ -247,7 +221,7 @@ async fn inspect_reads_rwlocks_elections_and_barriers() {
     let (entered_a, entered_b) = tokio::join!(a.enter(), b.enter());
     entered_a.unwrap();
     entered_b.unwrap();
-    let rows = table(&connect, &barrier_path).await;
+    let rows = inspect_table(&connect, &barrier_path).await;
     let mut kinds: Vec<(String, String)> = roles(&rows);
     kinds.sort();
     assert_eq!(
@@ -263,10 +237,10 @@ async fn inspect_reads_rwlocks_elections_and_barriers() {
 async fn a_node_created_at_time_zero_has_an_unknown_age() {
     let connect = ZkServer::shared().connect_string();
     // ZooKeeper creates its own /zookeeper/quota with ctime 0.
-    let rows = table(&connect, "/zookeeper").await;
+    let rows = inspect_table(&connect, "/zookeeper").await;
     let quota = rows.iter().find(|r| r[0] == "quota").expect("a quota row");
     assert_eq!(quota[4], "unknown", "{rows:?}");
-    let report = json(&connect, "/zookeeper").await;
+    let report = inspect_json(&connect, "/zookeeper").await;
     let nodes = report["nodes"].as_array().unwrap();
     let quota = nodes.iter().find(|n| n["node"] == "quota").unwrap();
     assert!(quota["created_ms"].is_null(), "{quota}");
@@ -278,7 +252,7 @@ async fn a_node_created_at_time_zero_has_an_unknown_age() {
     let s = session(&connect, Duration::from_secs(10)).await;
     let mutex = DistMutex::new(s, &path).unwrap();
     let guard = mutex.lock().await.unwrap();
-    let rows = table(&connect, &path).await;
+    let rows = inspect_table(&connect, &path).await;
     assert_ne!(rows[0][4], "unknown", "{rows:?}");
     guard.unlock().await.unwrap();
 }

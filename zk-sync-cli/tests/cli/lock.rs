@@ -1,7 +1,8 @@
 //! `zk-sync lock`: environment, exit codes, mutual exclusion, timeouts, holding without a command.
 
 use crate::common::{
-    eventually, read, run, scratch, session, unique_path, wait_for_children, zk_sync, Running,
+    eventually, inspect_json, inspect_table, read, run, scratch, session, unique_path,
+    wait_for_children, zk_sync, Running,
 };
 use std::time::Duration;
 use zk_sync_mutex::{DistMutex, TryLockError};
@@ -107,9 +108,13 @@ async fn timeout_gives_up_with_124_without_running_the_command_or_leaving_a_node
         .args(touch))
     .await;
     assert_eq!(tried.code, 124, "{tried:?}");
-    let holder_session = format!("held by session {:#x}", holder.status().session_id);
-    crate::common::assert_one_clear_line(&tried, "timed out after 0s waiting for the lock on");
-    crate::common::assert_one_clear_line(&tried, &holder_session);
+    crate::common::assert_one_clear_line(
+        &tried,
+        &format!(
+            "timed out after 0s waiting for the lock on {path}, held by session {:#x}: tried once, as --timeout 0 asks",
+            holder.status().session_id
+        ),
+    );
 
     assert!(!marker.exists(), "the command never ran");
     wait_for_children(&holder, &path, 1).await;
@@ -189,22 +194,17 @@ async fn lock_id_is_stored_in_the_node_and_inspect_shows_it() {
     let path = unique_path("id");
     let mut holder = Running::spawn(zk_sync(&connect).args(["lock", &path, "--id", "batch-3"]));
     holder.stderr_line_containing("holding the lock").await;
-    let shown = run(zk_sync(&connect).args(["inspect", &path])).await;
-    assert_eq!(shown.code, 0, "{shown:?}");
-    let row: Vec<&str> = shown
-        .stdout
-        .lines()
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .collect();
+    let rows = inspect_table(&connect, &path).await;
     assert_eq!(
-        (row[1], row[2], row[5]),
+        (
+            rows[0][1].as_str(),
+            rows[0][2].as_str(),
+            rows[0][5].as_str()
+        ),
         ("lock", "holds", "batch-3"),
-        "{shown:?}"
+        "{rows:?}"
     );
-    let report = run(zk_sync(&connect).args(["inspect", &path, "--json"])).await;
-    let report: serde_json::Value = serde_json::from_str(&report.stdout).unwrap();
+    let report = inspect_json(&connect, &path).await;
     assert_eq!(report["nodes"][0]["data"], "batch-3");
     holder.signal(libc::SIGTERM);
     let (code, rest) = holder.finish().await;
@@ -250,8 +250,7 @@ async fn lock_read_and_write_are_the_two_sides_of_a_rwlock() {
         takes_at_once(&connect, &path, &[]).await,
         "a mutex does not pair with --read"
     );
-    let shown = run(zk_sync(&connect).args(["inspect", &path, "--json"])).await;
-    let report: serde_json::Value = serde_json::from_str(&shown.stdout).unwrap();
+    let report = inspect_json(&connect, &path).await;
     let nodes = report["nodes"].as_array().unwrap();
     assert_eq!(nodes.len(), 1, "{report}");
     assert_eq!(
@@ -294,39 +293,4 @@ async fn lock_read_and_write_are_the_two_sides_of_a_rwlock() {
     ] {
         assert!(help.stdout.contains(says), "{}", help.stdout);
     }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn timeout_0_says_it_tried_once_for_a_lock_and_a_permit() {
-    let connect = ZkServer::shared().connect_string();
-    let holder = session(&connect, Duration::from_secs(10)).await;
-    let lock_path = unique_path("try-once");
-    let mutex = DistMutex::new(holder.clone(), &lock_path).unwrap();
-    let guard = mutex.lock().await.unwrap();
-    let semaphore_path = unique_path("try-once-permit");
-    let semaphore =
-        zk_sync_semaphore::DistSemaphore::new(holder.clone(), &semaphore_path, 1).unwrap();
-    let permit = semaphore.acquire().await.unwrap();
-    let held_by = format!("held by session {:#x}", holder.status().session_id);
-    for (args, what) in [
-        (vec!["lock", &lock_path], format!("the lock on {lock_path}")),
-        (
-            vec!["semaphore", &semaphore_path, "--permits", "1"],
-            format!("a permit of {semaphore_path} (of 1)"),
-        ),
-    ] {
-        let tried = run(zk_sync(&connect)
-            .args(&args)
-            .args(["--timeout", "0", "--", "true"]))
-        .await;
-        assert_eq!(tried.code, 124, "{tried:?}");
-        crate::common::assert_one_clear_line(
-            &tried,
-            &format!(
-                "timed out after 0s waiting for {what}, {held_by}: tried once, as --timeout 0 asks"
-            ),
-        );
-    }
-    permit.release().await.unwrap();
-    guard.unlock().await.unwrap();
 }

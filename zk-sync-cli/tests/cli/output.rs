@@ -1,7 +1,9 @@
 //! What `lock` and `elect` say: the same lines, as loud as -q / -v ask, and who holds when the
 //! wait lasts.
 
-use crate::common::{lines_past_connecting, run, session, unique_path, zk_sync, Running};
+use crate::common::{
+    inspect_json, lines_past_connecting, run, session, unique_path, zk_sync, Running,
+};
 use std::time::Duration;
 use zk_sync_election::LeaderElection;
 use zk_sync_testkit::ZkServer;
@@ -84,8 +86,7 @@ async fn a_long_wait_for_a_lock_names_the_holder_and_its_id() {
     let path = unique_path("say-holder");
     let mut holder = Running::spawn(zk_sync(&connect).args(["lock", &path, "--id", "worker-7"]));
     holder.stderr_line_containing("holding the lock").await;
-    let shown = run(zk_sync(&connect).args(["inspect", &path, "--json"])).await;
-    let report: serde_json::Value = serde_json::from_str(&shown.stdout).unwrap();
+    let report = inspect_json(&connect, &path).await;
     let holder_session = report["nodes"][0]["session_id"]
         .as_str()
         .unwrap()
@@ -115,9 +116,12 @@ async fn a_long_wait_for_leadership_names_the_leader() {
 
     let mut waiter =
         Running::spawn(zk_sync(&connect).args(["elect", &path, "node-2", "--", "true"]));
+    let said = waiter
+        .stderr_line_containing("waiting for the leadership")
+        .await;
     assert_eq!(
-        waiter.stderr_line().await,
-        format!(
+        said.last().unwrap(),
+        &format!(
             "zk-sync: waiting for the leadership of {path}, held by session {:#x} (id node-1)",
             leadership.session_id()
         )

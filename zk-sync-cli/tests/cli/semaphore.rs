@@ -1,7 +1,7 @@
 //! `zk-sync semaphore`: environment, the limit across runs, timeouts, and `inspect` of a
 //! semaphore's path.
 
-use crate::common::{read, run, scratch, session, unique_path, zk_sync, Running};
+use crate::common::{inspect_json, read, run, scratch, session, unique_path, zk_sync, Running};
 use std::time::Duration;
 use zk_sync_semaphore::DistSemaphore;
 use zk_sync_testkit::ZkServer;
@@ -61,7 +61,7 @@ async fn a_full_semaphore_times_out_with_124_and_inspect_shows_its_leases() {
     let connect = ZkServer::shared().connect_string();
     let path = unique_path("semaphore-full");
     let holder = session(&connect, Duration::from_secs(10)).await;
-    let semaphore = DistSemaphore::new(holder, &path, 1).unwrap();
+    let semaphore = DistSemaphore::new(holder.clone(), &path, 1).unwrap();
     let permit = semaphore.acquire().await.unwrap();
 
     let tried = run(zk_sync(&connect).args([
@@ -76,7 +76,13 @@ async fn a_full_semaphore_times_out_with_124_and_inspect_shows_its_leases() {
     ]))
     .await;
     assert_eq!(tried.code, 124, "{tried:?}");
-    crate::common::assert_one_clear_line(&tried, "timed out after 0s waiting for a permit of");
+    crate::common::assert_one_clear_line(
+        &tried,
+        &format!(
+            "timed out after 0s waiting for a permit of {path} (of 1), held by session {:#x}: tried once, as --timeout 0 asks",
+            holder.status().session_id
+        ),
+    );
     let waited = run(zk_sync(&connect).args([
         "semaphore",
         &path,
@@ -107,10 +113,7 @@ async fn a_full_semaphore_times_out_with_124_and_inspect_shows_its_leases() {
         }
     })
     .await;
-    let shown = run(zk_sync(&connect).args(["inspect", &path, "--json"])).await;
-    assert_eq!(shown.code, 0, "{shown:?}");
-    let json: serde_json::Value = serde_json::from_str(&shown.stdout).unwrap();
-    let text = json.to_string();
+    let text = inspect_json(&connect, &path).await.to_string();
     assert!(
         text.contains("\"lease\"") && text.contains("\"holds\""),
         "{text}"
