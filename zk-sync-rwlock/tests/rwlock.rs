@@ -658,9 +658,8 @@ async fn readers_and_writers_hear_a_revocation_request_for_their_node() {
         .unwrap()
         .unwrap();
     let gone = format!("{path}/_c_00000000-0000-0000-0000-000000000000-__WRIT__0000000099");
-    let session = shared_session().await;
     assert!(
-        !zk_sync_core::contender::request_revocation(&session, &gone)
+        !zk_sync_core::contender::request_revocation(lock.session(), &gone)
             .await
             .unwrap()
     );

@@ -50,7 +50,7 @@ pub async fn expire_and_acquire_again(
     hold: &zk_sync_core::contender::Hold,
 ) -> zk_sync_core::contender::Hold {
     use zk_sync_core::contender::{Exclusive, LossReason};
-    let limit = Duration::from_secs(30);
+    let limit = Duration::from_secs(10);
     proxy.cut();
     proxy.expire_newest_session().await.unwrap();
     proxy.restore();
