@@ -256,10 +256,7 @@ pub fn run(config: &Config, ensemble: &ZkEnsemble) -> Result<Report, TestkitErro
         Mode::Mutex | Mode::Rwlock | Mode::Leader => vec![settings.path.clone()],
     };
     let servers = ensemble.connect_string();
-    let orphans = queues
-        .iter()
-        .flat_map(|dir| list_children(&servers, dir))
-        .collect();
+    let orphans = list_children(&servers, &queues);
     for client in clients.iter_mut() {
         client.close_stdin();
     }
@@ -294,8 +291,9 @@ pub fn run(config: &Config, ensemble: &ZkEnsemble) -> Result<Report, TestkitErro
     })
 }
 
-/// The children of `path`, straight from the servers (no proxy), each with its owner session.
-fn list_children(servers: &str, path: &str) -> Vec<String> {
+/// The children of each of `dirs`, by name, straight from the servers (no proxy), over one
+/// session.
+fn list_children(servers: &str, dirs: &[String]) -> Vec<String> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -303,16 +301,20 @@ fn list_children(servers: &str, path: &str) -> Vec<String> {
     runtime.block_on(async {
         let session = match zk_sync_core::Session::connect(servers).await {
             Ok(session) => session,
-            Err(error) => return vec![format!("(could not list {path}: {error})")],
+            Err(error) => return vec![format!("(could not list {dirs:?}: {error})")],
         };
-        let listed = match session.live_epoch().await {
-            Ok(epoch) => epoch.children(path).await,
-            Err(error) => Err(error),
-        };
-        session.close().await;
-        match listed {
-            Ok(children) => children.unwrap_or_default(),
-            Err(error) => vec![format!("(could not list {path}: {error})")],
+        let mut children = Vec::new();
+        for dir in dirs {
+            let listed = match session.live_epoch().await {
+                Ok(epoch) => epoch.children(dir).await,
+                Err(error) => Err(error),
+            };
+            match listed {
+                Ok(listed) => children.extend(listed.unwrap_or_default()),
+                Err(error) => children.push(format!("(could not list {dir}: {error})")),
+            }
         }
+        session.close().await;
+        children
     })
 }
