@@ -34,6 +34,21 @@ fn server_reads(server: &ZkServer) -> (u64, u64) {
     (value("zk_response_packet_cache_"), get_children)
 }
 
+/// Whether the server holds a watch of session `id` on a node in `dir` (`wchp`: each watched
+/// path, then the sessions watching it, one per line).
+fn watches_below(server: &ZkServer, id: i64, dir: &str) -> bool {
+    let wchp = server.four_letter("wchp").expect("wchp");
+    let (session, prefix) = (format!("{id:#x}"), format!("{dir}/"));
+    let mut path = "";
+    wchp.lines().any(|line| match line.trim() {
+        watcher if watcher.starts_with("0x") => path.starts_with(&prefix) && watcher == session,
+        watched => {
+            path = watched;
+            false
+        }
+    })
+}
+
 /// Queues one waiter that sends its index once it holds, then releases; returns once its node
 /// is in the directory, so that waiters queue in the order of the calls.
 async fn queue_waiter(
@@ -198,6 +213,14 @@ async fn a_waiter_lists_again_after_a_reconnect_and_still_acquires_in_order() {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let between = queue_waiter(&theirs, 0, &observer, &tx).await;
     let waiter = queue_waiter(&ours, 1, &observer, &tx).await;
+    // Waiting on its watch: a read it sent only after the cut would be answered after the
+    // reconnect, and a node gone by then is gone for good, so it would rightly not list.
+    let walker_id = walker.status().session_id;
+    eventually(Duration::from_secs(10), "the waiter's watch armed", || {
+        let dir = dir.clone();
+        async move { watches_below(server, walker_id, &dir) }
+    })
+    .await;
     let listings = plan.calls(Op::GetChildren);
 
     // The node the waiter walks past goes while it is disconnected.
